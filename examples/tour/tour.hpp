@@ -1,0 +1,15 @@
+// The example tour: one short section per area, each in its own file.
+#pragma once
+
+#include <cstdio>
+
+namespace tour {
+
+inline void heading(const char* area, const char* what) {
+  std::printf("\n== %s: %s\n", area, what);
+}
+
+void core_section();
+void workload_section();
+
+}  // namespace tour

@@ -1,0 +1,55 @@
+// workload: the YCSB request streams that the kv and naam areas are measured with.
+#include <algorithm>
+#include <array>
+#include <cinttypes>
+#include <vector>
+
+#include "innet/workload/ycsb.hpp"
+#include "innet/workload/zipfian.hpp"
+#include "tour.hpp"
+
+namespace {
+const char* op_name(innet::workload::ycsb_op op) {
+  switch (op) {
+    case innet::workload::ycsb_op::read: return "read";
+    case innet::workload::ycsb_op::update: return "update";
+    case innet::workload::ycsb_op::insert: return "insert";
+    case innet::workload::ycsb_op::scan: return "scan";
+    case innet::workload::ycsb_op::read_modify_write: return "rmw";
+  }
+  return "?";
+}
+}  // namespace
+
+void tour::workload_section() {
+  using namespace innet::workload;
+  heading("workload", "YCSB request streams");
+  constexpr std::size_t requests = 200'000;
+  const std::array<std::pair<char, ycsb_workload_spec>, 3> workloads{
+      {{'B', ycsb_workload_spec::b()}, {'D', ycsb_workload_spec::d()}, {'E', ycsb_workload_spec::e()}}};
+  for (const auto& [letter, base] : workloads) {
+    auto spec = base;
+    spec.record_count = 10'000;
+    spec.operation_count = requests;
+    ycsb_generator generator(spec, 42);
+    std::array<std::size_t, 5> ops{};
+    std::vector<std::uint32_t> hits(spec.record_count + requests, 0);
+    for (std::size_t i = 0; i < requests; ++i) {
+      const auto r = generator.next();
+      ++ops[static_cast<std::size_t>(r.op)];
+      ++hits[r.key];
+    }
+    const auto hottest = std::max_element(hits.begin(), hits.end()) - hits.begin();
+    std::printf("workload %c over %" PRIu64 " records:", letter, spec.record_count);
+    for (std::size_t op = 0; op < ops.size(); ++op) {
+      if (ops[op] != 0) {
+        std::printf(" %s %.1f%%", op_name(static_cast<ycsb_op>(op)),
+                    100.0 * static_cast<double>(ops[op]) / requests);
+      }
+    }
+    std::printf("; hottest key %td gets %.2f%% of requests\n", hottest,
+                100.0 * hits[static_cast<std::size_t>(hottest)] / requests);
+  }
+  std::printf("Zipfian theta=0.99 over 10^4 items: P(rank 0) = %.2f%%, P(rank 9) = %.2f%%\n",
+              100.0 * zipf_pmf(10'000, 0.99, 0), 100.0 * zipf_pmf(10'000, 0.99, 9));
+}
