@@ -1,6 +1,8 @@
 // core: hash a synthetic link trace the way every measurement structure does.
 #include <algorithm>
 #include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,8 +19,13 @@ constexpr std::uint64_t example_hash = innet::xxh3_64(example_flow.to_bytes(), 2
 
 void tour::core_section() {
   heading("core", "hashing a flow trace");
-  const auto trace = innet::workload::flow_trace::generate(
+  const auto generated = innet::workload::flow_trace::generate(
       {.flow_count = 50'000, .packet_count = 2'000'000, .zipf_s = 1.1, .seed = 7});
+  if (!generated.ok()) {
+    std::fprintf(stderr, "%s\n", generated.status().ToString().c_str());
+    std::exit(1);
+  }
+  const auto& trace = *generated;
   std::printf("trace: %zu packets of %zu flows (Zipf s=1.1, seed 7)\n", trace.packets.size(),
               trace.flows.size());
 

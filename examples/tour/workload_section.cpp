@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <array>
 #include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
 #include <vector>
 
 #include "innet/workload/ycsb.hpp"
@@ -11,11 +13,16 @@
 namespace {
 const char* op_name(innet::workload::ycsb_op op) {
   switch (op) {
-    case innet::workload::ycsb_op::read: return "read";
-    case innet::workload::ycsb_op::update: return "update";
-    case innet::workload::ycsb_op::insert: return "insert";
-    case innet::workload::ycsb_op::scan: return "scan";
-    case innet::workload::ycsb_op::read_modify_write: return "rmw";
+    case innet::workload::ycsb_op::read:
+      return "read";
+    case innet::workload::ycsb_op::update:
+      return "update";
+    case innet::workload::ycsb_op::insert:
+      return "insert";
+    case innet::workload::ycsb_op::scan:
+      return "scan";
+    case innet::workload::ycsb_op::read_modify_write:
+      return "rmw";
   }
   return "?";
 }
@@ -26,16 +33,22 @@ void tour::workload_section() {
   heading("workload", "YCSB request streams");
   constexpr std::size_t requests = 200'000;
   const std::array<std::pair<char, ycsb_workload_spec>, 3> workloads{
-      {{'B', ycsb_workload_spec::b()}, {'D', ycsb_workload_spec::d()}, {'E', ycsb_workload_spec::e()}}};
+      {{'B', ycsb_workload_spec::b()},
+       {'D', ycsb_workload_spec::d()},
+       {'E', ycsb_workload_spec::e()}}};
   for (const auto& [letter, base] : workloads) {
     auto spec = base;
     spec.record_count = 10'000;
     spec.operation_count = requests;
-    ycsb_generator generator(spec, 42);
+    auto generator = ycsb_generator::create(spec, 42);
+    if (!generator.ok()) {
+      std::fprintf(stderr, "%s\n", generator.status().ToString().c_str());
+      std::exit(1);
+    }
     std::array<std::size_t, 5> ops{};
     std::vector<std::uint32_t> hits(spec.record_count + requests, 0);
     for (std::size_t i = 0; i < requests; ++i) {
-      const auto r = generator.next();
+      const auto r = generator->next();
       ++ops[static_cast<std::size_t>(r.op)];
       ++hits[r.key];
     }

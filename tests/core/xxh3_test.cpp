@@ -118,14 +118,14 @@ TEST_CASE("xxh3: pinned constexpr values agree with libxxhash") {
 // native product directly.
 constexpr bool portable_mul_matches(u64 a, u64 b) {
   const __uint128_t wide = static_cast<__uint128_t>(a) * b;
-  const hash128 got = innet::detail::xxh3::mul64to128_portable(a, b);
+  const hash128 got = innet::detail::mul64to128_portable(a, b);
   return got.low == static_cast<u64>(wide) && got.high == static_cast<u64>(wide >> 64);
 }
 
 static_assert(portable_mul_matches(~u64{0}, ~u64{0}));
 static_assert(portable_mul_matches(0xFFFFFFFFULL, 0xFFFFFFFF00000000ULL));
 
-TEST_CASE("xxh3: portable 64x64->128 multiply matches __uint128_t") {
+TEST_CASE("detail/mul128.hpp: the portable 64x64->128 multiply matches __uint128_t") {
   constexpr u64 kEdges[] = {
       0, 1, 0xFFFFFFFFULL, 0x100000000ULL, u64{1} << 63, ~u64{0}, 0xFFFFFFFF00000000ULL, kGolden};
   for (u64 a : kEdges) {

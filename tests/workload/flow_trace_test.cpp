@@ -11,23 +11,44 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <numeric>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/string_view.h"
 #include "innet/net/five_tuple.hpp"
 
 namespace {
 
-using innet::five_tuple;
-using innet::flow_trace;
-using innet::flow_trace_config;
+using innet::net::five_tuple;
+using innet::workload::flow_trace;
+using innet::workload::flow_trace_config;
+
+// The trace a valid configuration must yield.
+flow_trace generated(const flow_trace_config& config) {
+  auto trace = flow_trace::generate(config);
+  INFO(trace.status().ToString());
+  REQUIRE(trace.ok());
+  return *std::move(trace);
+}
+
+// A rejected configuration: InvalidArgument, with a message that names the problem.
+void check_rejected(const flow_trace_config& config, absl::string_view problem) {
+  const absl::Status status = flow_trace::generate(config).status();
+  INFO(status.ToString());
+  CAPTURE(problem);
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(status.message(), problem));
+}
 
 // The large trace of the task statement, generated once for the checks that need its size.
 const flow_trace& big_trace() {
-  static const flow_trace trace = flow_trace::generate(
-      {.flow_count = 100'000, .packet_count = 10'000'000, .zipf_s = 1.1, .seed = 2024});
+  static const flow_trace trace =
+      generated({.flow_count = 100'000, .packet_count = 10'000'000, .zipf_s = 1.1, .seed = 2024});
   return trace;
 }
 
@@ -138,7 +159,7 @@ TEST_CASE("large trace: flows look like Internet traffic") {
   for (const auto& f : t.flows) {
     REQUIRE((f.protocol == 6 || f.protocol == 17));
     REQUIRE((f.src_ip >> 24) == 10);
-    REQUIRE(innet::detail::is_public_unicast(f.dst_ip));
+    REQUIRE(innet::workload::detail::is_public_unicast(f.dst_ip));
     REQUIRE(f.src_port >= 49152);
     REQUIRE(f.dst_port >= 1);
     tcp += f.protocol == 6;
@@ -166,7 +187,7 @@ TEST_CASE("large trace: packets are interleaved, not grouped by flow") {
 }
 
 TEST_CASE("packet_tuples iterates the packets as five-tuples") {
-  auto t = flow_trace::generate({.flow_count = 50, .packet_count = 2000, .seed = 3});
+  auto t = generated({.flow_count = 50, .packet_count = 2000, .seed = 3});
   const auto view = t.packet_tuples();
   CHECK(view.size() == t.packets.size());
   std::size_t i = 0;
@@ -184,10 +205,10 @@ TEST_CASE("packet_tuples iterates the packets as five-tuples") {
   CHECK(&*view.begin() == &moved.packet(0));
 }
 
-TEST_CASE("same seed, same trace; different seed, different trace") {
+TEST_CASE("same seed, same trace, and a different seed, different trace") {
   const flow_trace_config config{.flow_count = 2000, .packet_count = 100'000, .seed = 99};
-  const auto a = flow_trace::generate(config);
-  const auto b = flow_trace::generate(config);
+  const auto a = generated(config);
+  const auto b = generated(config);
   CHECK(a.flows == b.flows);
   CHECK(a.sizes == b.sizes);
   CHECK(a.packets == b.packets);
@@ -195,7 +216,7 @@ TEST_CASE("same seed, same trace; different seed, different trace") {
 
   auto other = config;
   other.seed = 100;
-  const auto c = flow_trace::generate(other);
+  const auto c = generated(other);
   CHECK(c.flows != a.flows);
   CHECK(c.packets != a.packets);
   // The size multiset is the Zipf apportionment, which the seed does not change; only which
@@ -212,32 +233,37 @@ TEST_CASE("same seed, same trace; different seed, different trace") {
 }
 
 TEST_CASE("edge cases") {
-  const auto empty = flow_trace::generate({.flow_count = 0, .packet_count = 0});
+  const auto empty = generated({.flow_count = 0, .packet_count = 0});
   CHECK(empty.flows.empty());
   CHECK(empty.packets.empty());
 
-  const auto singles = flow_trace::generate({.flow_count = 1000, .packet_count = 1000});
+  const auto singles = generated({.flow_count = 1000, .packet_count = 1000});
   check_invariants(singles, {.flow_count = 1000, .packet_count = 1000});
   CHECK(std::all_of(singles.sizes.begin(), singles.sizes.end(), [](auto s) { return s == 1; }));
 
-  const auto one = flow_trace::generate({.flow_count = 1, .packet_count = 777});
+  const auto one = generated({.flow_count = 1, .packet_count = 777});
   CHECK(one.sizes == std::vector<std::uint32_t>{777});
 
   // s = 0: equal shares, so sizes differ by at most one.
   const flow_trace_config flat{.flow_count = 300, .packet_count = 100'000, .zipf_s = 0.0};
-  const auto even = flow_trace::generate(flat);
+  const auto even = generated(flat);
   check_invariants(even, flat);
   const auto [lo, hi] = std::minmax_element(even.sizes.begin(), even.sizes.end());
   CHECK(*hi - *lo <= 1);
 
   // A steep skew still leaves every flow one packet.
   const flow_trace_config steep{.flow_count = 5000, .packet_count = 20'000, .zipf_s = 3.0};
-  check_invariants(flow_trace::generate(steep), steep);
+  check_invariants(generated(steep), steep);
+}
 
-  CHECK_THROWS_AS(flow_trace::generate({.flow_count = 10, .packet_count = 9}),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(flow_trace::generate({.flow_count = 0, .packet_count = 9}),
-                  std::invalid_argument);
-  CHECK_THROWS_AS(flow_trace::generate({.flow_count = 1, .packet_count = 9, .zipf_s = -1.0}),
-                  std::invalid_argument);
+TEST_CASE("invalid configurations are rejected") {
+  check_rejected({.flow_count = 10, .packet_count = 9}, "every flow needs a packet");
+  check_rejected({.flow_count = 0, .packet_count = 9}, "packets need at least one flow");
+  check_rejected({.flow_count = 1, .packet_count = 9, .zipf_s = -1.0},
+                 "zipf_s must be finite and >= 0");
+  check_rejected(
+      {.flow_count = 1, .packet_count = 9, .zipf_s = std::numeric_limits<double>::infinity()},
+      "zipf_s must be finite and >= 0");
+  check_rejected({.flow_count = 1, .packet_count = std::size_t{1} << 32},
+                 "packet_count must fit in 32 bits");
 }

@@ -23,21 +23,11 @@
 #pragma once
 
 #include "innet/core/detail/freestanding.hpp"
+#include "innet/core/detail/mul128.hpp"
 
 namespace innet {
 
 namespace detail {
-// High 64 bits of a 64x64-bit product, without __int128 (absent in BPF).
-INNET_HD constexpr u64 mul_high64(u64 a, u64 b) noexcept {
-  const u64 a_lo = a & 0xFFFFFFFFu, a_hi = a >> 32;
-  const u64 b_lo = b & 0xFFFFFFFFu, b_hi = b >> 32;
-  const u64 lo_lo = a_lo * b_lo;
-  const u64 hi_lo = a_hi * b_lo;
-  const u64 lo_hi = a_lo * b_hi;
-  const u64 cross = (lo_lo >> 32) + (hi_lo & 0xFFFFFFFFu) + lo_hi;
-  return a_hi * b_hi + (hi_lo >> 32) + (cross >> 32);
-}
-
 // MurmurHash3's 64-bit finalizer: every output bit depends on every input bit.
 INNET_HD constexpr u64 fmix64(u64 x) noexcept {
   x ^= x >> 33;

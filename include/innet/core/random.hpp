@@ -24,6 +24,8 @@
 #include <limits>
 #include <random>
 
+#include "innet/core/detail/mul128.hpp"
+
 namespace innet {
 
 // A uniform random bit generator whose every draw is a full, uniformly distributed 64-bit word.
@@ -108,39 +110,6 @@ class xoshiro256ss {
   state_type s_{};
 };
 
-namespace detail {
-
-struct u64_pair {
-  std::uint64_t hi;
-  std::uint64_t lo;
-};
-
-// Full 64x64 -> 128-bit product from 32-bit limbs; the fallback where no 128-bit type exists, and
-// kept callable everywhere so that tests can check it against the native path.
-constexpr u64_pair mul_wide_portable(std::uint64_t a, std::uint64_t b) noexcept {
-  const std::uint64_t a_lo = a & 0xffffffffULL, a_hi = a >> 32;
-  const std::uint64_t b_lo = b & 0xffffffffULL, b_hi = b >> 32;
-  const std::uint64_t ll = a_lo * b_lo;
-  const std::uint64_t lh = a_lo * b_hi;
-  const std::uint64_t hl = a_hi * b_lo;
-  const std::uint64_t hh = a_hi * b_hi;
-  const std::uint64_t mid = (ll >> 32) + (lh & 0xffffffffULL) + (hl & 0xffffffffULL);
-  return {hh + (lh >> 32) + (hl >> 32) + (mid >> 32), (mid << 32) | (ll & 0xffffffffULL)};
-}
-
-constexpr u64_pair mul_wide(std::uint64_t a, std::uint64_t b) noexcept {
-#if defined(__SIZEOF_INT128__)
-  // __extension__ keeps -Wpedantic quiet about the non-standard type.
-  __extension__ typedef unsigned __int128 u128;
-  const u128 p = static_cast<u128>(a) * b;
-  return {static_cast<std::uint64_t>(p >> 64), static_cast<std::uint64_t>(p)};
-#else
-  return mul_wide_portable(a, b);
-#endif
-}
-
-}  // namespace detail
-
 // A double in [0, 1) on the grid k * 2^-53: the 53 most significant bits of one draw (the low bits
 // of some generators are weaker, and 53 is all a double's significand can hold without rounding).
 template <random_u64_generator G>
@@ -153,14 +122,14 @@ constexpr double uniform_double(G& rng) noexcept {
 // "partial bucket" are rejected. Usually one draw and no division. n == 0 yields 0.
 template <random_u64_generator G>
 constexpr std::uint64_t uniform_below(G& rng, std::uint64_t n) noexcept {
-  auto product = detail::mul_wide(static_cast<std::uint64_t>(rng()), n);
-  if (product.lo < n) {
+  auto product = detail::mul64to128(static_cast<std::uint64_t>(rng()), n);
+  if (product.low < n) {
     const std::uint64_t threshold = (0 - n) % n;  // 2^64 mod n
-    while (product.lo < threshold) {
-      product = detail::mul_wide(static_cast<std::uint64_t>(rng()), n);
+    while (product.low < threshold) {
+      product = detail::mul64to128(static_cast<std::uint64_t>(rng()), n);
     }
   }
-  return product.hi;
+  return product.high;
 }
 
 }  // namespace innet

@@ -19,6 +19,7 @@
 #pragma once
 
 #include "innet/core/detail/freestanding.hpp"
+#include "innet/core/detail/mul128.hpp"
 
 // GCC sizes a function for inlining before it merges the byte-wise loads below into word loads, so
 // helpers such as mix16 (four 8-byte reads) look too big and stay out of line, losing the folded
@@ -163,32 +164,6 @@ INNET_XXH3_INLINE INNET_HD inline constexpr u64 rotl64(u64 x, int r) noexcept {
 
 INNET_XXH3_INLINE INNET_HD inline constexpr u64 xorshift64(u64 x, int shift) noexcept {
   return x ^ (x >> shift);
-}
-
-// Full 64x64->128 product from 32-bit halves, for targets without a usable 128-bit integer. Kept
-// callable everywhere so the host tests can check it against the native product.
-INNET_XXH3_INLINE INNET_HD inline constexpr hash128 mul64to128_portable(u64 lhs, u64 rhs) noexcept {
-  u64 const lo_lo = (lhs & 0xFFFFFFFFU) * (rhs & 0xFFFFFFFFU);
-  u64 const hi_lo = (lhs >> 32) * (rhs & 0xFFFFFFFFU);
-  u64 const lo_hi = (lhs & 0xFFFFFFFFU) * (rhs >> 32);
-  u64 const hi_hi = (lhs >> 32) * (rhs >> 32);
-  // Cannot overflow: the first two terms are below 2^32 and lo_hi is at most (2^32 - 1)^2.
-  u64 const cross = (lo_lo >> 32) + (hi_lo & 0xFFFFFFFFU) + lo_hi;
-  return {(cross << 32) | (lo_lo & 0xFFFFFFFFU), (hi_lo >> 32) + (cross >> 32) + hi_hi};
-}
-
-// __uint128_t is usable in constant expressions and compiles to a single widening multiply (x86-64
-// mul, PTX mul.hi.u64), which the portable form does not reliably become. The BPF backend has no
-// such instruction (it would need a __multi3 libcall) and nvcc accepts 128-bit integers in device
-// code only since CUDA 11.5, so BPF and older device passes take the portable form.
-INNET_XXH3_INLINE INNET_HD inline constexpr hash128 mul64to128(u64 lhs, u64 rhs) noexcept {
-#if defined(__SIZEOF_INT128__) && !defined(__bpf__) && \
-    (!defined(__CUDA_ARCH__) || __CUDACC_VER_MAJOR__ * 100 + __CUDACC_VER_MINOR__ >= 1105)
-  __uint128_t const product = static_cast<__uint128_t>(lhs) * rhs;
-  return {static_cast<u64>(product), static_cast<u64>(product >> 64)};
-#else
-  return mul64to128_portable(lhs, rhs);
-#endif
 }
 
 // Folding the product back to 64 bits keeps both halves' entropy at the cost of one xor.

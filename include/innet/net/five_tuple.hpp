@@ -25,6 +25,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "innet/core/wire.hpp"
+
 namespace innet::net {
 
 struct five_tuple {
@@ -37,22 +39,13 @@ struct five_tuple {
   friend constexpr bool operator==(const five_tuple&, const five_tuple&) = default;
 
   constexpr std::array<std::byte, 13> to_bytes() const noexcept {
-    const auto byte_at = [](std::uint32_t value, int shift) {
-      return static_cast<std::byte>((value >> shift) & 0xffU);
-    };
-    return {byte_at(src_ip, 24),
-            byte_at(src_ip, 16),
-            byte_at(src_ip, 8),
-            byte_at(src_ip, 0),
-            byte_at(dst_ip, 24),
-            byte_at(dst_ip, 16),
-            byte_at(dst_ip, 8),
-            byte_at(dst_ip, 0),
-            byte_at(src_port, 8),
-            byte_at(src_port, 0),
-            byte_at(dst_port, 8),
-            byte_at(dst_port, 0),
-            static_cast<std::byte>(protocol)};
+    std::array<std::byte, 13> bytes{};
+    store_be<std::uint32_t>(bytes.data() + 0, src_ip);
+    store_be<std::uint32_t>(bytes.data() + 4, dst_ip);
+    store_be<std::uint16_t>(bytes.data() + 8, src_port);
+    store_be<std::uint16_t>(bytes.data() + 10, dst_port);
+    bytes[12] = static_cast<std::byte>(protocol);
+    return bytes;
   }
 };
 

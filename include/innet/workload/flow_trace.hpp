@@ -39,12 +39,15 @@
 #include <limits>
 #include <numeric>
 #include <span>
-#include <stdexcept>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "innet/core/hash_family.hpp"
 #include "innet/core/random.hpp"
 #include "innet/net/five_tuple.hpp"
+#include "innet/net/ipv4.hpp"
 
 namespace innet::workload {
 
@@ -58,9 +61,6 @@ struct flow_trace_config {
 };
 
 namespace detail {
-
-inline constexpr std::uint8_t ip_protocol_tcp = 6;
-inline constexpr std::uint8_t ip_protocol_udp = 17;
 
 struct weighted_port {
   std::uint16_t port;  // 0: a random registered port (1024-49151)
@@ -101,28 +101,24 @@ constexpr bool is_public_unicast(std::uint32_t ip) noexcept {
 
 inline net::five_tuple draw_flow(xoshiro256ss& rng) {
   net::five_tuple t;
-  t.protocol = uniform_below(rng, 100) < 85 ? ip_protocol_tcp : ip_protocol_udp;
+  t.protocol = uniform_below(rng, 100) < 85 ? net::ip_protocol_tcp : net::ip_protocol_udp;
   t.src_ip = 0x0a000000U | static_cast<std::uint32_t>(uniform_below(rng, std::uint64_t{1} << 24));
   do {
     t.dst_ip = static_cast<std::uint32_t>(rng() >> 32);
   } while (!is_public_unicast(t.dst_ip));
   t.src_port = static_cast<std::uint16_t>(49152 + uniform_below(rng, 16384));
-  t.dst_port = t.protocol == ip_protocol_tcp ? draw_server_port(rng, tcp_server_ports)
-                                             : draw_server_port(rng, udp_server_ports);
+  t.dst_port = t.protocol == net::ip_protocol_tcp ? draw_server_port(rng, tcp_server_ports)
+                                                  : draw_server_port(rng, udp_server_ports);
   return t;
 }
 
-constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
+// Only places tuples in flow_index_set, whose order never reaches the output, so any good mixer
+// will do; MurmurHash3's finalizer is the one innet already has.
 constexpr std::uint64_t hash_flow(const net::five_tuple& t) noexcept {
   const std::uint64_t ips = (std::uint64_t{t.src_ip} << 32) | t.dst_ip;
   const std::uint64_t rest =
       (std::uint64_t{t.src_port} << 24) | (std::uint64_t{t.dst_port} << 8) | t.protocol;
-  return mix64(ips ^ mix64(rest));
+  return innet::detail::fmix64(ips ^ innet::detail::fmix64(rest));
 }
 
 // Open-addressing set of indices into a flow vector; only used to reject duplicate tuples, so
@@ -211,23 +207,26 @@ inline std::vector<std::uint32_t> zipf_apportion(std::size_t flows, std::size_t 
 }  // namespace detail
 
 struct flow_trace {
-  std::vector<net::five_tuple> flows;       // distinct
+  std::vector<net::five_tuple> flows;  // distinct
   std::vector<std::uint32_t> sizes;    // packets of flows[i]
   std::vector<std::uint32_t> packets;  // flow index of each packet, in trace order
 
-  static flow_trace generate(const flow_trace_config& config) {
+  // InvalidArgument if packet_count does not fit in 32 bits, flow_count > packet_count, there
+  // are packets but no flows, or zipf_s is negative or not finite.
+  static absl::StatusOr<flow_trace> generate(const flow_trace_config& config) {
     constexpr std::size_t max_count = std::numeric_limits<std::uint32_t>::max();
     if (config.packet_count > max_count) {
-      throw std::invalid_argument("flow_trace: packet_count must fit in 32 bits");
+      return absl::InvalidArgumentError("flow_trace: packet_count must fit in 32 bits");
     }
     if (config.flow_count > config.packet_count) {
-      throw std::invalid_argument("flow_trace: every flow needs a packet (flow_count > packets)");
+      return absl::InvalidArgumentError(
+          "flow_trace: every flow needs a packet (flow_count > packets)");
     }
     if (config.flow_count == 0 && config.packet_count != 0) {
-      throw std::invalid_argument("flow_trace: packets need at least one flow");
+      return absl::InvalidArgumentError("flow_trace: packets need at least one flow");
     }
     if (!(config.zipf_s >= 0.0) || !std::isfinite(config.zipf_s)) {
-      throw std::invalid_argument("flow_trace: zipf_s must be finite and >= 0");
+      return absl::InvalidArgumentError("flow_trace: zipf_s must be finite and >= 0");
     }
 
     xoshiro256ss rng{config.seed};

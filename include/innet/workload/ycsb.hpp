@@ -27,9 +27,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <stdexcept>
 #include <variant>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "innet/core/random.hpp"
 #include "innet/workload/zipfian.hpp"
 
@@ -122,17 +123,20 @@ struct ycsb_request {
 
 class ycsb_generator {
  public:
-  ycsb_generator(const ycsb_workload_spec& spec, std::uint64_t seed)
-      : spec_{validated(spec)},
-        rng_{seed},
-        record_count_{spec.record_count},
-        weights_{normalised_weights(spec)},
-        keys_{make_key_chooser(spec)} {}
+  // InvalidArgument if a proportion is negative or not finite, all are zero, keys must be chosen
+  // from an empty table (record_count 0 with anything but inserts), the scan lengths are not
+  // 1 <= min <= max, the zipfian_constant of a zipfian or latest distribution is outside [0, 1),
+  // or the zipfian key space does not fit in 64 bits.
+  static absl::StatusOr<ycsb_generator> create(const ycsb_workload_spec& spec, std::uint64_t seed) {
+    if (absl::Status s = validate(spec); !s.ok()) return s;
+    return ycsb_generator(spec, seed);
+  }
 
   ycsb_request next() {
     const ycsb_op op = choose_op();
     switch (op) {
       case ycsb_op::insert: {
+        // key <= max_latest_key, set_latest's precondition, until the 64-bit key space runs out.
         const std::uint64_t key = record_count_++;
         if (auto* latest = std::get_if<skewed_latest_generator>(&keys_)) latest->set_latest(key);
         return {op, key, 0};
@@ -159,26 +163,61 @@ class ycsb_generator {
   using key_chooser =
       std::variant<scrambled_zipfian_generator, uniform_generator, skewed_latest_generator>;
 
-  static const ycsb_workload_spec& validated(const ycsb_workload_spec& spec) {
+  // Unchecked: validate(spec) is OK.
+  ycsb_generator(const ycsb_workload_spec& spec, std::uint64_t seed)
+      : spec_{spec},
+        rng_{seed},
+        record_count_{spec.record_count},
+        weights_{normalised_weights(spec)},
+        keys_{make_key_chooser(spec)} {}
+
+  static absl::Status validate(const ycsb_workload_spec& spec) {
     double sum = 0.0;
     bool reads_keys = false;
     for (std::size_t i = 0; i < op_count; ++i) {
       const auto op = static_cast<ycsb_op>(i);
       const double p = spec.proportion(op);
       if (!(p >= 0.0) || !(p < std::numeric_limits<double>::infinity())) {
-        throw std::invalid_argument("ycsb_generator: proportions must be finite and >= 0");
+        return absl::InvalidArgumentError("ycsb_generator: proportions must be finite and >= 0");
       }
       sum += p;
       if (p > 0.0 && op != ycsb_op::insert) reads_keys = true;
     }
-    if (!(sum > 0.0)) throw std::invalid_argument("ycsb_generator: all proportions are zero");
+    if (!(sum > 0.0)) return absl::InvalidArgumentError("ycsb_generator: all proportions are zero");
     if (reads_keys && spec.record_count == 0) {
-      throw std::invalid_argument("ycsb_generator: record_count must be > 0 to choose keys");
+      return absl::InvalidArgumentError("ycsb_generator: record_count must be > 0 to choose keys");
     }
     if (spec.min_scan_length == 0 || spec.min_scan_length > spec.max_scan_length) {
-      throw std::invalid_argument("ycsb_generator: need 1 <= min_scan_length <= max_scan_length");
+      return absl::InvalidArgumentError(
+          "ycsb_generator: need 1 <= min_scan_length <= max_scan_length");
     }
-    return spec;
+    if (spec.request_distribution != ycsb_distribution::uniform &&
+        !(spec.zipfian_constant >= 0.0 && spec.zipfian_constant < 1.0)) {
+      return absl::InvalidArgumentError("ycsb_generator: zipfian_constant must be in [0, 1)");
+    }
+    if (spec.request_distribution == ycsb_distribution::zipfian) {
+      // records + expected_new_keys + 1 <= 2^64 - 1, i.e. expected_new_keys < max - records;
+      // compared in double, before the conversion to an integer that would be undefined out of
+      // range. For a double x, x < double(n) implies x < n whichever way n rounds.
+      constexpr std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
+      const std::uint64_t records = key_records(spec);
+      if (records == max || !(expected_new_keys_real(spec) < static_cast<double>(max - records))) {
+        return absl::InvalidArgumentError(
+            "ycsb_generator: zipfian key space (record_count + 2 * operation_count * "
+            "insert_proportion + 1) does not fit in 64 bits");
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // An insert-only workload never draws a key; any valid chooser will do.
+  static std::uint64_t key_records(const ycsb_workload_spec& spec) noexcept {
+    return spec.record_count == 0 ? 1 : spec.record_count;
+  }
+
+  // YCSB's expectednewkeys before truncation, with its "fudge factor" of 2.
+  static double expected_new_keys_real(const ycsb_workload_spec& spec) noexcept {
+    return static_cast<double>(spec.operation_count) * spec.insert_proportion * 2.0;
   }
 
   static std::array<double, op_count> normalised_weights(const ycsb_workload_spec& spec) {
@@ -193,8 +232,7 @@ class ycsb_generator {
   }
 
   static key_chooser make_key_chooser(const ycsb_workload_spec& spec) {
-    // An insert-only workload never draws a key; any valid chooser will do.
-    const std::uint64_t records = spec.record_count == 0 ? 1 : spec.record_count;
+    const std::uint64_t records = key_records(spec);
     switch (spec.request_distribution) {
       case ycsb_distribution::uniform:
         return uniform_generator{0, records};
@@ -203,8 +241,7 @@ class ycsb_generator {
       case ycsb_distribution::zipfian:
         break;
     }
-    const auto expected_new_keys = static_cast<std::uint64_t>(
-        static_cast<double>(spec.operation_count) * spec.insert_proportion * 2.0);
+    const auto expected_new_keys = static_cast<std::uint64_t>(expected_new_keys_real(spec));
     return scrambled_zipfian_generator{0, records + expected_new_keys + 1, spec.zipfian_constant};
   }
 

@@ -27,13 +27,20 @@
 //   * for n above 2^20, zeta is the exact sum of the first 1023 terms plus an Euler-Maclaurin
 //     tail (error far below double rounding) instead of an O(n) loop, which is what makes a
 //     scrambled generator with a theta other than 0.99 usable over YCSB's 10^10 items.
+//
+// Errors: every generator is built by a static `create`, which returns InvalidArgument for a bad
+// configuration (an empty range, theta outside [0, 1)); once built, drawing cannot fail.
+// zipfian_generator::set_item_count returns a Status; skewed_latest_generator::set_latest, which
+// runs once per insert, has a documented precondition instead.
 #pragma once
 
+#include <cassert>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <stdexcept>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "innet/core/random.hpp"
 
 namespace innet::workload {
@@ -108,25 +115,23 @@ class zipfian_generator {
   // YCSB's ZipfianGenerator.ZIPFIAN_CONSTANT.
   static constexpr double ycsb_zipfian_constant = 0.99;
 
-  // O(item_count) for item_count <= 2^20 (zeta is summed), O(1) above.
-  zipfian_generator(std::uint64_t base, std::uint64_t item_count,
-                    double theta = ycsb_zipfian_constant)
-      : zipfian_generator(base, item_count, theta,
-                          zeta(checked_count(item_count), checked_theta(theta))) {}
+  // InvalidArgument unless item_count > 0 and 0 <= theta < 1. O(item_count) for
+  // item_count <= 2^20 (zeta is summed), O(1) above.
+  static absl::StatusOr<zipfian_generator> create(std::uint64_t base, std::uint64_t item_count,
+                                                  double theta = ycsb_zipfian_constant) {
+    if (absl::Status s = check(item_count, theta); !s.ok()) return s;
+    return zipfian_generator(base, item_count, theta, zeta(item_count, theta));
+  }
 
-  // With a precomputed zeta(item_count, theta), as YCSB does for its scrambled generator.
-  zipfian_generator(std::uint64_t base, std::uint64_t item_count, double theta, double zetan)
-      : base_{base},
-        items_{checked_count(item_count)},
-        theta_{checked_theta(theta)},
-        alpha_{1.0 / (1.0 - theta)},
-        zeta2_{detail::zeta_partial(0, 2, theta, 0.0)},
-        second_cutoff_{1.0 + std::pow(0.5, theta)},
-        zetan_{zetan} {
+  // With a precomputed zeta(item_count, theta), as YCSB does for its scrambled generator; also
+  // InvalidArgument unless zetan is finite and >= 1.
+  static absl::StatusOr<zipfian_generator> create(std::uint64_t base, std::uint64_t item_count,
+                                                  double theta, double zetan) {
+    if (absl::Status s = check(item_count, theta); !s.ok()) return s;
     if (!(zetan >= 1.0) || !std::isfinite(zetan)) {
-      throw std::invalid_argument("zipfian_generator: zetan must be finite and >= 1");
+      return absl::InvalidArgumentError("zipfian_generator: zetan must be finite and >= 1");
     }
-    eta_ = compute_eta();
+    return zipfian_generator(base, item_count, theta, zetan);
   }
 
   template <random_u64_generator G>
@@ -143,16 +148,12 @@ class zipfian_generator {
   }
 
   // Changes the item count, like YCSB's nextLong(itemcount): growth adds the new zeta terms
-  // incrementally (O(growth)); shrinking recomputes zeta from scratch.
-  void set_item_count(std::uint64_t item_count) {
-    checked_count(item_count);
-    if (item_count > items_ && item_count - items_ <= detail::zeta_direct_limit) {
-      zetan_ = detail::zeta_partial(items_, item_count, theta_, zetan_);
-    } else if (item_count != items_) {
-      zetan_ = zeta(item_count, theta_);
-    }
-    items_ = item_count;
-    eta_ = compute_eta();
+  // incrementally (O(growth)); shrinking recomputes zeta from scratch. InvalidArgument, and no
+  // change, if item_count is 0.
+  absl::Status set_item_count(std::uint64_t item_count) {
+    if (item_count == 0) return count_error();
+    resize(item_count);
+    return absl::OkStatus();
   }
 
   std::uint64_t base() const noexcept { return base_; }
@@ -163,17 +164,45 @@ class zipfian_generator {
   double eta() const noexcept { return eta_; }
 
  private:
-  static std::uint64_t checked_count(std::uint64_t item_count) {
-    if (item_count == 0) throw std::invalid_argument("zipfian_generator: item_count must be > 0");
-    return item_count;
+  // The generators below build their inner zipfian from values they have already checked.
+  friend class scrambled_zipfian_generator;
+  friend class skewed_latest_generator;
+
+  // Unchecked: item_count > 0, 0 <= theta < 1 and zetan = zeta(item_count, theta) >= 1.
+  zipfian_generator(std::uint64_t base, std::uint64_t item_count, double theta, double zetan)
+      : base_{base},
+        items_{item_count},
+        theta_{theta},
+        alpha_{1.0 / (1.0 - theta)},
+        zeta2_{detail::zeta_partial(0, 2, theta, 0.0)},
+        second_cutoff_{1.0 + std::pow(0.5, theta)},
+        zetan_{zetan},
+        eta_{compute_eta()} {}
+
+  static absl::Status count_error() {
+    return absl::InvalidArgumentError("zipfian_generator: item_count must be > 0");
   }
   // Gray's inversion needs alpha = 1 / (1 - theta) finite and positive.
-  static double checked_theta(double theta) {
-    if (!(theta >= 0.0 && theta < 1.0)) {
-      throw std::invalid_argument("zipfian_generator: theta must be in [0, 1)");
+  static bool valid_theta(double theta) noexcept { return theta >= 0.0 && theta < 1.0; }
+  static absl::Status check(std::uint64_t item_count, double theta) {
+    if (item_count == 0) return count_error();
+    if (!valid_theta(theta)) {
+      return absl::InvalidArgumentError("zipfian_generator: theta must be in [0, 1)");
     }
-    return theta;
+    return absl::OkStatus();
   }
+
+  // Unchecked: item_count > 0.
+  void resize(std::uint64_t item_count) {
+    if (item_count > items_ && item_count - items_ <= detail::zeta_direct_limit) {
+      zetan_ = detail::zeta_partial(items_, item_count, theta_, zetan_);
+    } else if (item_count != items_) {
+      zetan_ = zeta(item_count, theta_);
+    }
+    items_ = item_count;
+    eta_ = compute_eta();
+  }
+
   double compute_eta() const {
     return (1.0 - std::pow(2.0 / static_cast<double>(items_), 1.0 - theta_)) /
            (1.0 - zeta2_ / zetan_);
@@ -186,7 +215,7 @@ class zipfian_generator {
   double zeta2_;
   double second_cutoff_;
   double zetan_;
-  double eta_ = 0.0;
+  double eta_;
 };
 
 // Items [base, base + item_count): a zipfian rank over YCSB's fixed 10^10-item space, hashed with
@@ -203,9 +232,18 @@ class scrambled_zipfian_generator {
   static constexpr std::uint64_t ycsb_item_count = 10'000'000'000ULL;
   static constexpr double ycsb_zetan = 26.46902820178302;
 
-  scrambled_zipfian_generator(std::uint64_t base, std::uint64_t item_count,
-                              double theta = zipfian_generator::ycsb_zipfian_constant)
-      : base_{base}, items_{checked_count(item_count)}, ranks_{make_ranks(theta)} {}
+  // InvalidArgument unless item_count > 0 and 0 <= theta < 1. O(1).
+  static absl::StatusOr<scrambled_zipfian_generator> create(
+      std::uint64_t base, std::uint64_t item_count,
+      double theta = zipfian_generator::ycsb_zipfian_constant) {
+    if (item_count == 0) {
+      return absl::InvalidArgumentError("scrambled_zipfian_generator: item_count must be > 0");
+    }
+    if (!zipfian_generator::valid_theta(theta)) {
+      return absl::InvalidArgumentError("scrambled_zipfian_generator: theta must be in [0, 1)");
+    }
+    return scrambled_zipfian_generator(base, item_count, theta);
+  }
 
   template <random_u64_generator G>
   std::uint64_t next(G& rng) const {
@@ -217,17 +255,17 @@ class scrambled_zipfian_generator {
   double theta() const noexcept { return ranks_.theta(); }
 
  private:
-  static std::uint64_t checked_count(std::uint64_t item_count) {
-    if (item_count == 0) {
-      throw std::invalid_argument("scrambled_zipfian_generator: item_count must be > 0");
-    }
-    return item_count;
-  }
+  friend class ycsb_generator;
+
+  // Unchecked: item_count > 0 and 0 <= theta < 1.
+  scrambled_zipfian_generator(std::uint64_t base, std::uint64_t item_count, double theta)
+      : base_{base}, items_{item_count}, ranks_{make_ranks(theta)} {}
+
   static zipfian_generator make_ranks(double theta) {
-    if (theta == zipfian_generator::ycsb_zipfian_constant) {
-      return zipfian_generator(0, ycsb_item_count + 1, theta, ycsb_zetan);
-    }
-    return zipfian_generator(0, ycsb_item_count + 1, theta);
+    constexpr std::uint64_t ranks = ycsb_item_count + 1;
+    const double zetan =
+        theta == zipfian_generator::ycsb_zipfian_constant ? ycsb_zetan : zeta(ranks, theta);
+    return zipfian_generator(0, ranks, theta, zetan);
   }
 
   std::uint64_t base_;
@@ -238,9 +276,12 @@ class scrambled_zipfian_generator {
 // Items [base, base + item_count), each equally likely.
 class uniform_generator {
  public:
-  uniform_generator(std::uint64_t base, std::uint64_t item_count)
-      : base_{base}, items_{item_count} {
-    if (item_count == 0) throw std::invalid_argument("uniform_generator: item_count must be > 0");
+  // InvalidArgument unless item_count > 0.
+  static absl::StatusOr<uniform_generator> create(std::uint64_t base, std::uint64_t item_count) {
+    if (item_count == 0) {
+      return absl::InvalidArgumentError("uniform_generator: item_count must be > 0");
+    }
+    return uniform_generator(base, item_count);
   }
 
   template <random_u64_generator G>
@@ -252,6 +293,12 @@ class uniform_generator {
   std::uint64_t item_count() const noexcept { return items_; }
 
  private:
+  friend class ycsb_generator;
+
+  // Unchecked: item_count > 0.
+  uniform_generator(std::uint64_t base, std::uint64_t item_count)
+      : base_{base}, items_{item_count} {}
+
   std::uint64_t base_;
   std::uint64_t items_;
 };
@@ -261,13 +308,28 @@ class uniform_generator {
 // one zeta term.
 class skewed_latest_generator {
  public:
-  explicit skewed_latest_generator(std::uint64_t latest_key,
-                                   double theta = zipfian_generator::ycsb_zipfian_constant)
-      : latest_{latest_key}, age_{0, checked_count(latest_key), theta} {}
+  // Largest latest key: the age distribution covers latest + 1 keys, which must fit in 64 bits.
+  static constexpr std::uint64_t max_latest_key = std::numeric_limits<std::uint64_t>::max() - 1;
 
-  void set_latest(std::uint64_t latest_key) {
-    age_.set_item_count(checked_count(latest_key));
-    latest_ = latest_key;
+  // InvalidArgument unless latest_key <= max_latest_key and 0 <= theta < 1.
+  static absl::StatusOr<skewed_latest_generator> create(
+      std::uint64_t latest_key, double theta = zipfian_generator::ycsb_zipfian_constant) {
+    if (latest_key > max_latest_key) {
+      return absl::InvalidArgumentError("skewed_latest_generator: latest key too large");
+    }
+    if (!zipfian_generator::valid_theta(theta)) {
+      return absl::InvalidArgumentError("skewed_latest_generator: theta must be in [0, 1)");
+    }
+    return skewed_latest_generator(latest_key, theta);
+  }
+
+  // Called once per insert, so a precondition rather than a Status: latest_key <=
+  // max_latest_key, which 2^64 - 1 inserts would be needed to break. Debug builds assert it;
+  // release builds clamp to max_latest_key, so draws stay within [0, latest()].
+  void set_latest(std::uint64_t latest_key) noexcept {
+    assert(latest_key <= max_latest_key);
+    latest_ = latest_key < max_latest_key ? latest_key : max_latest_key;
+    age_.resize(latest_ + 1);
   }
 
   template <random_u64_generator G>
@@ -279,13 +341,12 @@ class skewed_latest_generator {
   double theta() const noexcept { return age_.theta(); }
 
  private:
-  // Item count for the age distribution: every key from 0 to latest inclusive.
-  static std::uint64_t checked_count(std::uint64_t latest_key) {
-    if (latest_key == std::numeric_limits<std::uint64_t>::max()) {
-      throw std::invalid_argument("skewed_latest_generator: latest key too large");
-    }
-    return latest_key + 1;
-  }
+  friend class ycsb_generator;
+
+  // Unchecked: latest_key <= max_latest_key and 0 <= theta < 1. The age distribution covers
+  // every key from 0 to latest inclusive.
+  skewed_latest_generator(std::uint64_t latest_key, double theta)
+      : latest_{latest_key}, age_{0, latest_key + 1, theta, zeta(latest_key + 1, theta)} {}
 
   std::uint64_t latest_;
   zipfian_generator age_;
