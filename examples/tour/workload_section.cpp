@@ -47,12 +47,15 @@ void tour::workload_section() {
     }
     std::array<std::size_t, 5> ops{};
     std::vector<std::uint32_t> hits(spec.record_count + requests, 0);
+    std::size_t reads = 0, reads_of_newest = 0;  // "newest": among the 10 latest records
     for (std::size_t i = 0; i < requests; ++i) {
       const auto r = generator->next();
       ++ops[static_cast<std::size_t>(r.op)];
+      if (r.op == ycsb_op::insert) continue;
       ++hits[r.key];
+      ++reads;
+      if (r.key + 10 >= generator->record_count()) ++reads_of_newest;
     }
-    const auto hottest = std::max_element(hits.begin(), hits.end()) - hits.begin();
     std::printf("workload %c over %" PRIu64 " records:", letter, spec.record_count);
     for (std::size_t op = 0; op < ops.size(); ++op) {
       if (ops[op] != 0) {
@@ -60,8 +63,14 @@ void tour::workload_section() {
                     100.0 * static_cast<double>(ops[op]) / requests);
       }
     }
-    std::printf("; hottest key %td gets %.2f%% of requests\n", hottest,
-                100.0 * hits[static_cast<std::size_t>(hottest)] / requests);
+    if (spec.request_distribution == ycsb_distribution::latest) {
+      std::printf("; %.1f%% of accesses go to the 10 newest records\n",
+                  100.0 * static_cast<double>(reads_of_newest) / static_cast<double>(reads));
+    } else {
+      const auto hottest = std::max_element(hits.begin(), hits.end()) - hits.begin();
+      std::printf("; hottest key %td gets %.2f%% of accesses\n", hottest,
+                  100.0 * hits[static_cast<std::size_t>(hottest)] / static_cast<double>(reads));
+    }
   }
   std::printf("Zipfian theta=0.99 over 10^4 items: P(rank 0) = %.2f%%, P(rank 9) = %.2f%%\n",
               100.0 * zipf_pmf(10'000, 0.99, 0), 100.0 * zipf_pmf(10'000, 0.99, 9));
