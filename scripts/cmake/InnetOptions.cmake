@@ -45,3 +45,15 @@ function(innet_print_summary)
     message(STATUS "innet: runtime not built: ${s}")
   endforeach()
 endfunction()
+
+# innet_add_runtime_subdirectories(): in a folder that mirrors runtimes/ (tests,
+# examples), adds <runtime>/ for each runtime that is built and has a folder here.
+function(innet_add_runtime_subdirectories)
+  foreach(runtime IN ITEMS host dpdk ebpf rdma cuda)
+    string(TOUPPER ${runtime} upper)
+    if((runtime STREQUAL "host" OR INNET_HAVE_${upper})
+       AND EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${runtime}/CMakeLists.txt)
+      add_subdirectory(${runtime})
+    endif()
+  endforeach()
+endfunction()
