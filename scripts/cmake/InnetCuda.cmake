@@ -23,6 +23,9 @@ if(NOT INNET_WITH_CUDA_MODE STREQUAL "OFF")
     set(CMAKE_CUDA_STANDARD 20)
     set(CMAKE_CUDA_STANDARD_REQUIRED ON)
     set(CMAKE_CUDA_EXTENSIONS OFF)
+    # One CUDA runtime per process: the shared one CUDA::cudart links, not nvcc's static
+    # default beside it.
+    set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
     find_package(CUDAToolkit REQUIRED)
     set(INNET_CUDA_FOUND TRUE)
   endif()

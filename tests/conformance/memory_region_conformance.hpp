@@ -20,7 +20,7 @@ namespace innet::conformance {
 
 template <memory_region R>
 void check_memory_region(R& region, const char* model) {
-  INFO("memory-region model: " << model);
+  INFO("memory-region model: " << doctest::String(model));
   const std::uint64_t size = region.size();
   REQUIRE(size >= 4096);
 

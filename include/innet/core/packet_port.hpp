@@ -12,7 +12,11 @@
 //   tx_burst(in)   sends a prefix of `in` and returns its length; the port copies
 //                  (or has finished with) those bytes before returning, so the
 //                  caller may reuse its buffers at once. Packets not accepted
-//                  (a full queue) are the caller's to retry or drop.
+//                  (a full queue) are the caller's to retry or drop. A frame
+//                  the port can never carry (longer than its max_frame(), or
+//                  empty on an Ethernet port) is dropped, counted in the port's statistics
+//                  and reported as sent, so a caller retrying its unsent tail
+//                  always makes progress (NICs count such frames in oerrors).
 #pragma once
 
 #include <concepts>
