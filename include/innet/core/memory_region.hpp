@@ -64,6 +64,30 @@ struct memory_completion {
   std::uint64_t old_value = 0;  // atomics only
 };
 
+// The checks every model makes before touching memory, so that all models refuse
+// the same request with the same errc (the conformance suite holds them to it).
+constexpr errc check_range(std::uint64_t region_size, std::uint64_t offset,
+                           std::uint64_t length) noexcept {
+  return offset <= region_size && length <= region_size - offset ? errc::ok : errc::out_of_range;
+}
+
+constexpr errc check_atomic(std::uint64_t region_size, std::uint64_t offset) noexcept {
+  if (offset % 8 != 0) return errc::misaligned;
+  return check_range(region_size, offset, 8);
+}
+
+constexpr errc check_memory_op(std::uint64_t region_size, const memory_op& op) noexcept {
+  switch (op.opcode) {
+    case memory_opcode::read:
+    case memory_opcode::write:
+      return check_range(region_size, op.offset, op.local.size());
+    case memory_opcode::fetch_add:
+    case memory_opcode::compare_swap:
+      return check_atomic(region_size, op.offset);
+  }
+  return errc::unsupported;
+}
+
 // post() accepts a prefix of `ops` (fewer when the queue is full) and returns how
 // many; poll() fills up to size(out) completions and returns how many.
 template <class R>

@@ -153,7 +153,7 @@ class device_memory_region {
   cudaStream_t stream() const noexcept { return stream_; }
 
   errc read(std::uint64_t offset, std::span<std::byte> dst) const noexcept {
-    if (!in_bounds(offset, dst.size())) return errc::out_of_range;
+    if (const errc e = check_range(size_, offset, dst.size()); e != errc::ok) return e;
     if (dst.empty()) return errc::ok;
     const detail::current_device_scope scope(device_);
     cudaError_t e = scope.error();
@@ -164,7 +164,7 @@ class device_memory_region {
   }
 
   errc write(std::uint64_t offset, std::span<const std::byte> src) noexcept {
-    if (!in_bounds(offset, src.size())) return errc::out_of_range;
+    if (const errc e = check_range(size_, offset, src.size()); e != errc::ok) return e;
     if (src.empty()) return errc::ok;
     const detail::current_device_scope scope(device_);
     cudaError_t e = scope.error();
@@ -235,26 +235,6 @@ class device_memory_region {
     return errc::unavailable;
   }
 
-  bool in_bounds(std::uint64_t offset, std::uint64_t length) const noexcept {
-    return offset <= size_ && length <= size_ - offset;
-  }
-  errc check_atomic(std::uint64_t offset) const noexcept {
-    if (offset % 8 != 0) return errc::misaligned;
-    if (!in_bounds(offset, 8)) return errc::out_of_range;
-    return errc::ok;
-  }
-  errc validate(const memory_op& op) const noexcept {
-    switch (op.opcode) {
-      case memory_opcode::read:
-      case memory_opcode::write:
-        return in_bounds(op.offset, op.local.size()) ? errc::ok : errc::out_of_range;
-      case memory_opcode::fetch_add:
-      case memory_opcode::compare_swap:
-        return check_atomic(op.offset);
-    }
-    return errc::unsupported;
-  }
-
   std::uint64_t old_value(std::size_t slot) const noexcept {
     std::uint64_t v = 0;
     std::memcpy(&v, old_values_.data() + slot * sizeof v, sizeof v);
@@ -277,7 +257,7 @@ class device_memory_region {
   template <memory_opcode Opcode>
   result<std::uint64_t> atomic(std::uint64_t offset, std::uint64_t operand,
                                std::uint64_t desired) noexcept {
-    if (const errc e = check_atomic(offset); e != errc::ok) return e;
+    if (const errc e = check_atomic(size_, offset); e != errc::ok) return e;
     const detail::current_device_scope scope(device_);
     cudaError_t e = scope.error();
     if (e == cudaSuccess) e = launch_atomic<Opcode>(offset, operand, desired, completion_capacity);
@@ -289,7 +269,7 @@ class device_memory_region {
   // Issues one posted operation into ring slot `slot`; the caller has made the region's
   // device current (or reports in `device_error` why it could not).
   pending_op enqueue(const memory_op& op, std::size_t slot, cudaError_t device_error) noexcept {
-    pending_op p{.id = op.id, .opcode = op.opcode, .status = validate(op)};
+    pending_op p{.id = op.id, .opcode = op.opcode, .status = check_memory_op(size_, op)};
     if (p.status != errc::ok) return p;
     cudaError_t e = device_error;
     if (e == cudaSuccess) {

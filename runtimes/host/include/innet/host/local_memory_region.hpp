@@ -32,25 +32,25 @@ class local_memory_region {
   std::byte* data() const noexcept { return base_; }
 
   errc read(std::uint64_t offset, std::span<std::byte> dst) const noexcept {
-    if (!in_bounds(offset, dst.size())) return errc::out_of_range;
+    if (const errc e = check_range(size_, offset, dst.size()); e != errc::ok) return e;
     if (!dst.empty()) std::memcpy(dst.data(), base_ + offset, dst.size());
     return errc::ok;
   }
 
   errc write(std::uint64_t offset, std::span<const std::byte> src) noexcept {
-    if (!in_bounds(offset, src.size())) return errc::out_of_range;
+    if (const errc e = check_range(size_, offset, src.size()); e != errc::ok) return e;
     if (!src.empty()) std::memcpy(base_ + offset, src.data(), src.size());
     return errc::ok;
   }
 
   result<std::uint64_t> fetch_add(std::uint64_t offset, std::uint64_t add) noexcept {
-    if (const errc e = check_atomic(offset); e != errc::ok) return e;
+    if (const errc e = check_atomic(size_, offset); e != errc::ok) return e;
     return word(offset).fetch_add(add, std::memory_order_acq_rel);
   }
 
   result<std::uint64_t> compare_swap(std::uint64_t offset, std::uint64_t expected,
                                      std::uint64_t desired) noexcept {
-    if (const errc e = check_atomic(offset); e != errc::ok) return e;
+    if (const errc e = check_atomic(size_, offset); e != errc::ok) return e;
     // On failure compare_exchange stores the current value in `expected`, which is
     // the old value the contract returns either way.
     word(offset).compare_exchange_strong(expected, desired, std::memory_order_acq_rel);
@@ -79,14 +79,6 @@ class local_memory_region {
   }
 
  private:
-  bool in_bounds(std::uint64_t offset, std::uint64_t length) const noexcept {
-    return offset <= size_ && length <= size_ - offset;
-  }
-  errc check_atomic(std::uint64_t offset) const noexcept {
-    if (offset % 8 != 0) return errc::misaligned;
-    if (!in_bounds(offset, 8)) return errc::out_of_range;
-    return errc::ok;
-  }
   std::atomic_ref<std::uint64_t> word(std::uint64_t offset) const noexcept {
     return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(base_ + offset));
   }

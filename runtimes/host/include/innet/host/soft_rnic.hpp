@@ -517,23 +517,6 @@ class soft_rnic_region {
 
   // --- local checks and chunking -------------------------------------------------
 
-  bool in_bounds(std::uint64_t offset, std::uint64_t length) const noexcept {
-    return offset <= length_ && length <= length_ - offset;
-  }
-
-  errc local_check(const memory_op& op) const noexcept {
-    switch (op.opcode) {
-      case memory_opcode::read:
-      case memory_opcode::write:
-        return in_bounds(op.offset, op.local.size()) ? errc::ok : errc::out_of_range;
-      case memory_opcode::fetch_add:
-      case memory_opcode::compare_swap:
-        if (op.offset % 8 != 0) return errc::misaligned;
-        return in_bounds(op.offset, 8) ? errc::ok : errc::out_of_range;
-    }
-    return errc::unsupported;
-  }
-
   // Data bytes one datagram carries for `opcode` (a read's travel in the response).
   std::uint64_t chunk_capacity(memory_opcode opcode) const noexcept {
     switch (opcode) {
@@ -580,7 +563,7 @@ class soft_rnic_region {
   void enqueue(const memory_op& op, bool internal) noexcept {
     work_request& w = request_at(sq_tail_++);
     w = work_request{.op = op, .internal = internal};
-    w.status = broken_ ? errc::unavailable : local_check(op);
+    w.status = broken_ ? errc::unavailable : check_memory_op(length_, op);
     if (w.status == errc::ok) {
       const std::uint64_t bytes =
           op.opcode == memory_opcode::read || op.opcode == memory_opcode::write ? op.local.size()
@@ -853,7 +836,7 @@ class soft_rnic_region {
   }
 
   memory_completion run(const memory_op& op) noexcept {
-    if (const errc e = broken_ ? errc::unavailable : local_check(op); e != errc::ok)
+    if (const errc e = broken_ ? errc::unavailable : check_memory_op(length_, op); e != errc::ok)
       return {.id = op.id, .status = e};
     sync_.reset();
     enqueue(op, true);

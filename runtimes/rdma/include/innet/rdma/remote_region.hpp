@@ -141,7 +141,7 @@ class remote_region {
   const absl::Status& status() const noexcept { return failure_; }
 
   errc read(std::uint64_t offset, std::span<std::byte> dst) noexcept {
-    if (!in_bounds(offset, dst.size())) return errc::out_of_range;
+    if (const errc e = check_range(remote_.size, offset, dst.size()); e != errc::ok) return e;
     for (std::size_t done = 0; done < dst.size();) {
       const std::size_t n = std::min(dst.size() - done, ring_.capacity());
       const memory_completion c = execute(
@@ -153,7 +153,7 @@ class remote_region {
   }
 
   errc write(std::uint64_t offset, std::span<const std::byte> src) noexcept {
-    if (!in_bounds(offset, src.size())) return errc::out_of_range;
+    if (const errc e = check_range(remote_.size, offset, src.size()); e != errc::ok) return e;
     for (std::size_t done = 0; done < src.size();) {
       const std::size_t n = std::min(src.size() - done, ring_.capacity());
       const memory_completion c = execute({.opcode = memory_opcode::write,
@@ -166,7 +166,7 @@ class remote_region {
   }
 
   result<std::uint64_t> fetch_add(std::uint64_t offset, std::uint64_t add) noexcept {
-    if (const errc e = check_atomic(offset); e != errc::ok) return e;
+    if (const errc e = check_atomic(remote_.size, offset); e != errc::ok) return e;
     const memory_completion c =
         execute({.opcode = memory_opcode::fetch_add, .offset = offset, .operand = add});
     if (c.status != errc::ok) return c.status;
@@ -175,7 +175,7 @@ class remote_region {
 
   result<std::uint64_t> compare_swap(std::uint64_t offset, std::uint64_t expected,
                                      std::uint64_t desired) noexcept {
-    if (const errc e = check_atomic(offset); e != errc::ok) return e;
+    if (const errc e = check_atomic(remote_.size, offset); e != errc::ok) return e;
     const memory_completion c = execute({.opcode = memory_opcode::compare_swap,
                                          .offset = offset,
                                          .operand = expected,
@@ -256,26 +256,6 @@ class remote_region {
     return {const_cast<std::byte*>(src.data()), src.size()};
   }
 
-  bool in_bounds(std::uint64_t offset, std::uint64_t length) const noexcept {
-    return offset <= remote_.size && length <= remote_.size - offset;
-  }
-  errc check_atomic(std::uint64_t offset) const noexcept {
-    if (offset % 8 != 0) return errc::misaligned;
-    if (!in_bounds(offset, 8)) return errc::out_of_range;
-    return errc::ok;
-  }
-  errc check(const memory_op& op) const noexcept {
-    switch (op.opcode) {
-      case memory_opcode::read:
-      case memory_opcode::write:
-        return in_bounds(op.offset, op.local.size()) ? errc::ok : errc::out_of_range;
-      case memory_opcode::fetch_add:
-      case memory_opcode::compare_swap:
-        return check_atomic(op.offset);
-    }
-    return errc::unsupported;
-  }
-
   slot& slot_for(std::uint64_t sequence) noexcept { return slots_[sequence % window_]; }
 
   // Claims the next slot for `op` and, unless it completes locally, appends its
@@ -288,7 +268,7 @@ class remote_region {
     slot& s = slot_for(tail_);
     s = slot{
         .sequence = tail_, .completion = {.id = op.id}, .opcode = op.opcode, .internal = internal};
-    errc local = check(op);
+    errc local = check_memory_op(remote_.size, op);
     if (local == errc::ok && !failure_.ok()) local = errc::unavailable;
     if (local == errc::ok && length > ring_.capacity()) local = errc::unsupported;
     if (local != errc::ok || length == 0) {
