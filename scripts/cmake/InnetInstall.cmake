@@ -9,6 +9,21 @@ install(DIRECTORY include/ runtimes/host/include/
 install(TARGETS innet innet_host EXPORT innetTargets)
 install(EXPORT innetTargets NAMESPACE innet:: DESTINATION ${INNET_CMAKE_DIR})
 
+# Each built runtime is an optional component with its own export set, so a
+# consumer without, say, DPDK still loads the package:
+#   find_package(innet CONFIG REQUIRED COMPONENTS rdma)
+set(INNET_INSTALLED_RUNTIMES "")
+foreach(runtime IN ITEMS dpdk ebpf rdma cuda)
+  string(TOUPPER ${runtime} upper)
+  if(INNET_HAVE_${upper})
+    install(DIRECTORY runtimes/${runtime}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
+            FILES_MATCHING PATTERN "*.hpp")
+    install(TARGETS innet_${runtime} EXPORT innet_${runtime}Targets)
+    install(EXPORT innet_${runtime}Targets NAMESPACE innet:: DESTINATION ${INNET_CMAKE_DIR})
+    list(APPEND INNET_INSTALLED_RUNTIMES ${runtime})
+  endif()
+endforeach()
+
 configure_package_config_file(scripts/cmake/innetConfig.cmake.in
   ${CMAKE_CURRENT_BINARY_DIR}/innetConfig.cmake
   INSTALL_DESTINATION ${INNET_CMAKE_DIR})

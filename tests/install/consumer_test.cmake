@@ -14,7 +14,7 @@ run(${CMAKE_COMMAND} --install ${BINARY_DIR} --prefix ${prefix})
 
 # 1. find_package(innet CONFIG REQUIRED)
 run(${CMAKE_COMMAND} -S ${CONSUMER_DIR} -B ${WORK_DIR}/build -G ${GENERATOR}
-    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix})
+    -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_PREFIX_PATH=${prefix} -DEXPECTED_RUNTIMES=${EXPECTED_RUNTIMES})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
 message(STATUS "find_package consumer: ${last_output}")
