@@ -119,6 +119,22 @@ void check_memory_region(R& region, const char* model) {
       CHECK(*region.fetch_add(512, 0) == 9);
       CHECK(done[4].status == errc::out_of_range);
     }
+
+    SUBCASE("an opcode outside the enum completes as unsupported and touches nothing") {
+      const std::array<memory_op, 1> bogus{
+          {{.id = 77, .opcode = static_cast<memory_opcode>(200), .offset = 0, .operand = 1}}};
+      std::size_t posted = 0;
+      memory_completion done{};
+      std::size_t reaped = 0;
+      for (int round = 0; round < 1000 && reaped == 0; ++round) {
+        if (posted == 0) posted = region.post(bogus);
+        reaped = region.poll(std::span(&done, 1));
+      }
+      REQUIRE(reaped == 1);
+      CHECK(done.id == 77);
+      CHECK(done.status == errc::unsupported);
+      CHECK(*region.fetch_add(0, 0) == 0);
+    }
   }
 }
 

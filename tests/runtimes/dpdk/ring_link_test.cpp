@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+
 #include "conformance/packet_port_conformance.hpp"
 #include "environment.hpp"
 
@@ -47,6 +49,17 @@ TEST_CASE("ring_link::create refuses what net_ring cannot do") {
   const auto not_power_of_two =
       ring_link::create(pool, {.name = unique_name("l"), .ring_size = 1000});
   CHECK(not_power_of_two.status().code() == absl::StatusCode::kInvalidArgument);
+
+  // DPDK 22.11 formats "net_ring_<port>" into 29 bytes: 17 characters + "_a" is the
+  // longest name it takes, and a longer one is refused up front, saying why.
+  std::string longest = unique_name("l");
+  longest.resize(ring_link::max_name_length, 'x');
+  CHECK(ring_link::create(pool, {.name = longest}).ok());
+  const auto too_long = ring_link::create(pool, {.name = longest + "y"});
+  CHECK(too_long.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(too_long.status().message(), "characters"));
+  CHECK(ring_link::create(pool, {.name = ""}).status().code() ==
+        absl::StatusCode::kInvalidArgument);
 
   const std::string name = unique_name("l");
   ring_link first = require_ok(ring_link::create(pool, {.name = name}));

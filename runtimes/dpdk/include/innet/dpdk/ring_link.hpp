@@ -43,8 +43,9 @@ namespace innet::dpdk {
 
 struct ring_link_params {
   // Names the rings "<name>_ab<q>"/"<name>_ba<q>" and the ports
-  // "net_ring_<name>_a"/"net_ring_<name>_b"; unique per process, at most 20
-  // characters so the ring names fit RTE_RING_NAMESIZE.
+  // "net_ring_<name>_a"/"net_ring_<name>_b"; unique per process, at most
+  // max_name_length characters: DPDK 22.11's rte_eth_from_rings formats
+  // "net_ring_<port name>" into a 29-byte buffer and fails beyond it.
   std::string name = "link";
   // Frames each direction of each queue holds; a power of two.
   unsigned ring_size = 1024;
@@ -54,8 +55,15 @@ struct ring_link_params {
 
 class ring_link {
  public:
+  static constexpr std::size_t max_name_length = 17;  // + "_a" fits net_ring's 28 characters
+
   static absl::StatusOr<ring_link> create(const mempool& pool,
                                           const ring_link_params& params = {}) {
+    if (params.name.empty() || params.name.size() > max_name_length) {
+      return absl::InvalidArgumentError(absl::StrCat("ring_link name '", params.name, "' has ",
+                                                     params.name.size(), " characters; use 1 to ",
+                                                     max_name_length));
+    }
     const std::uint16_t queues = params.port.queues;
     if (queues == 0 || queues > RTE_PMD_RING_MAX_RX_RINGS) {
       return absl::InvalidArgumentError(absl::StrCat("ring_link '", params.name, "': ", queues,
@@ -142,7 +150,7 @@ class ring_link {
                              ::rte_socket_id()) < 0) {
       return absl::InvalidArgumentError(absl::StrCat("rte_eth_from_rings(\"", name,
                                                      "\") failed: ", ::rte_strerror(rte_errno),
-                                                     "; ring_link names are unique per process"));
+                                                     "; is the name already in use?"));
     }
     return vdev::adopt(absl::StrCat("net_ring_", name));
   }

@@ -84,7 +84,8 @@ class local_memory_region {
   }
 
   memory_completion execute(const memory_op& op) noexcept {
-    memory_completion c{.id = op.id};
+    memory_completion c{.id = op.id, .status = check_memory_op(size_, op)};
+    if (c.status != errc::ok) return c;  // also refuses an opcode outside the enum
     switch (op.opcode) {
       case memory_opcode::read:
         c.status = read(op.offset, op.local);
