@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,19 @@ TEST_CASE("a callable returning void and one owning move-only state both run") {
   auto owned = std::make_unique<int>(41);
   auto task = require_ok(launch(worker, [p = std::move(owned)] { return *p + 1; }));
   CHECK(task.wait() == 42);
+}
+
+TEST_CASE("an exception from the callable comes back through wait(), and the worker lives on") {
+  const unsigned worker = the_worker();
+  auto task = require_ok(launch(worker, []() -> int { throw std::runtime_error("from lcore"); }));
+  CHECK_THROWS_WITH_AS(task.wait(), "from lcore", std::runtime_error);
+  auto void_task = require_ok(launch(worker, [] { throw std::logic_error("void"); }));
+  CHECK_THROWS_AS(void_task.wait(), std::logic_error);
+  // A dropped task discards the exception; the worker takes the next callable.
+  {
+    auto dropped = require_ok(launch(worker, [] { throw 7; }));
+  }
+  CHECK(require_ok(launch(worker, [] { return 3; })).wait() == 3);
 }
 
 TEST_CASE("a worker runs one task at a time and a dropped task is joined") {

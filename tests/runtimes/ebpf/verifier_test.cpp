@@ -99,6 +99,23 @@ TEST_CASE("the kernel loads only the named program, so one object can hold refus
                 {"no program 'no_such_program'", "spin", "uninit", "oob"});
 }
 
+TEST_CASE("a verifier log size the kernel would refuse is rejected before loading") {
+  check_refusal(
+      kernel_executor::load({.path = unsafe_object, .program = "spin", .log_size = 64}).status(),
+      absl::StatusCode::kInvalidArgument, {"log_size 64 is out of range", "128"});
+  check_refusal(kernel_object::open(unsafe_object, {.log_size = 1U << 30}).status(),
+                absl::StatusCode::kInvalidArgument, {"log_size 1073741824 is out of range"});
+}
+
+TEST_CASE("a verifier log too small for the reason says it was truncated") {
+  require_kernel_bpf();
+  check_refusal(
+      kernel_executor::load({.path = unsafe_object, .program = "uninit", .log_size = 128}).status(),
+      absl::StatusCode::kInvalidArgument,
+      {"kernel verifier rejected program 'uninit'", "verifier log truncated at 128 bytes",
+       "raise kernel_load_options::log_size"});
+}
+
 TEST_CASE("missing files and sections are reported as not found") {
   check_refusal(kernel_executor::load({.path = "/nonexistent/x.bpf.o", .program = "x"}).status(),
                 absl::StatusCode::kNotFound, {"/nonexistent/x.bpf.o"});

@@ -121,11 +121,13 @@ void count_and_drop(xdp_mode mode) {
   const int xdp_ifindex = veth_namespace::ifindex(veth_namespace::xdp_side);
   REQUIRE(xdp_ifindex > 0);
 
+  // Declared before the skeleton: libbpf points at these until the object is closed.
+  kernel_log_buffers logs;
   std::unique_ptr<innet_ebpf_test_xdp_count, skeleton_destroyer> skel(
       innet_ebpf_test_xdp_count__open());
   REQUIRE(skel != nullptr);
   skel->rodata->drop_port = drop_port;
-  const absl::Status loaded = load_object(skel->obj);
+  const absl::Status loaded = load_object(skel->obj, logs);
   REQUIRE_MESSAGE(loaded.ok(), loaded.ToString());
   const int program_fd = ::bpf_program__fd(skel->progs.count_udp);
 
@@ -190,10 +192,11 @@ TEST_CASE("an xdp_attachment detaches when it goes out of scope") {
   }
   REQUIRE_MESSAGE(ns.ok(), ns.status().ToString());
   const int ifindex = veth_namespace::ifindex(veth_namespace::xdp_side);
+  kernel_log_buffers logs;
   std::unique_ptr<innet_ebpf_test_xdp_count, skeleton_destroyer> skel(
       innet_ebpf_test_xdp_count__open());
   REQUIRE(skel != nullptr);
-  REQUIRE(load_object(skel->obj).ok());
+  REQUIRE(load_object(skel->obj, logs).ok());
   {
     const xdp_attachment attachment = require_ok(xdp_attachment::attach(
         ::bpf_program__fd(skel->progs.count_udp), ifindex, xdp_mode::native));

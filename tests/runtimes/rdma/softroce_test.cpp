@@ -119,6 +119,40 @@ std::vector<memory_completion> run_batch(remote_region& region, std::span<const 
   return done;
 }
 
+// The device's live objects as `rdma resource show` counts them ("pd 2 cq 2 qp 3
+// cm_id 1 mr 1 ..."), or empty when the tool is not there. A verbs object that
+// failed to go (ibv_dealloc_pd's EBUSY under a live QP) stays counted.
+std::string resource_counts() {
+  FILE* pipe = ::popen("rdma resource show rxe0 2>/dev/null", "r");
+  if (pipe == nullptr) return {};
+  std::string out;
+  std::array<char, 256> chunk{};
+  while (std::fgets(chunk.data(), static_cast<int>(chunk.size()), pipe) != nullptr)
+    out += chunk.data();
+  (void)::pclose(pipe);
+  const auto at = out.find("rxe0:");
+  if (at == std::string::npos) return {};
+  out = out.substr(at + 5);
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+    out.pop_back();
+  return out;
+}
+
+// Waits (up to 3 s: RDMA-CM ids may linger a moment) until the counts are back to
+// `baseline`, and checks that they are.
+void check_released(const std::string& baseline) {
+  if (baseline.empty()) {
+    MESSAGE("`rdma resource show` unavailable: leaks not checked");
+    return;
+  }
+  std::string now = resource_counts();
+  for (int i = 0; i < 300 && now != baseline; ++i) {
+    std::this_thread::sleep_for(10ms);
+    now = resource_counts();
+  }
+  CHECK_MESSAGE(now == baseline, "before: " << baseline << "; after: " << now);
+}
+
 std::unique_ptr<served_region> conformance_fixture;
 
 }  // namespace
@@ -175,6 +209,90 @@ TEST_CASE("one-sided operations act on the server's memory, seen by its CPU") {
   const absl::Status left = r.server->wait_for_disconnect(10s);
   CHECK_MESSAGE(left.ok(), left.ToString());
   CHECK(r.server->clients() == 0);
+}
+
+TEST_CASE("a server forgets a departed client and keeps serving the others") {
+  const std::string baseline = resource_counts();
+  {
+    served_region r;
+    const absl::Status s = serve(r, 4096);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    // A second client, accepted after the first: forgetting the first moves it.
+    absl::Status accepted;
+    std::thread acceptor([&] { accepted = r.server->accept(10s); });
+    auto second = remote_region::connect({.address = server_address(), .port = r.server->port()});
+    acceptor.join();
+    REQUIRE_MESSAGE(second.ok(), second.status().ToString());
+    REQUIRE_MESSAGE(accepted.ok(), accepted.ToString());
+    REQUIRE(r.server->clients() == 2);
+
+    r.client.reset();
+    const absl::Status left = r.server->wait_for_disconnect(10s);
+    REQUIRE_MESSAGE(left.ok(), left.ToString());
+    CHECK(r.server->clients() == 1);
+    // The remaining client's connection was moved inside the server, and still works.
+    REQUIRE(second->fetch_add(16, 5).ok());
+    CHECK(r.words[2] == 5);
+    CHECK(r.server->wait_for_disconnect(200ms).code() == absl::StatusCode::kDeadlineExceeded);
+
+    second = absl::UnavailableError("gone");
+    const absl::Status gone = r.server->wait_for_disconnect(10s);
+    CHECK_MESSAGE(gone.ok(), gone.ToString());
+    CHECK(r.server->clients() == 0);
+  }
+  check_released(baseline);
+}
+
+TEST_CASE("move-assigning regions and servers releases the old ones whole") {
+  const std::string baseline = resource_counts();
+  {
+    served_region a;
+    served_region b;
+    absl::Status s = serve(a, 4096);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    s = serve(b, 4096);
+    REQUIRE_MESSAGE(s.ok(), s.ToString());
+    // a's client goes (queue pair, then staging, CQ, PD) and takes b's place.
+    *a.client = std::move(*b.client);
+    REQUIRE(a.client->fetch_add(8, 3).ok());
+    CHECK(b.words[1] == 3);
+    CHECK(a.words[1] == 0);
+    const absl::Status left = a.server->wait_for_disconnect(10s);
+    CHECK_MESSAGE(left.ok(), left.ToString());
+    // a's server goes (listener, then registration, CQ, PD) and takes b's place.
+    *a.server = std::move(*b.server);
+    REQUIRE(a.server->clients() == 1);
+    REQUIRE(a.client->fetch_add(8, 4).ok());
+    CHECK(b.words[1] == 7);
+    CHECK_MESSAGE(a.client->status().ok(), a.client->status().ToString());
+    // Both now use b's memory, which goes first.
+    a.client.reset();
+    a.server.reset();
+  }
+  check_released(baseline);
+}
+
+TEST_CASE("a refused attach releases the connection before the PD and the CQ") {
+  const std::string baseline = resource_counts();
+  {
+    served_region r;
+    const absl::Status s = serve(r, 4096, [&](std::uint16_t port) -> absl::StatusOr<remote_region> {
+      auto dev = innet::rdma::device::route_to(server_address(), 5s);
+      if (!dev.ok()) return dev.status();
+      auto pd = innet::rdma::protection_domain::create(*dev);
+      if (!pd.ok()) return pd.status();
+      auto cq = innet::rdma::completion_queue::create(*dev, 4);
+      if (!cq.ok()) return cq.status();
+      auto conn = innet::rdma::connection::connect(
+          *pd, *cq, {.address = server_address(), .port = port, .queue_pair = {.max_send_wr = 4}});
+      if (!conn.ok()) return conn.status();
+      // A window the queue pair cannot hold: attach refuses it.
+      return remote_region::attach(std::move(*dev), std::move(*pd), std::move(*cq),
+                                   std::move(*conn), {}, {.window = 64});
+    });
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  }
+  check_released(baseline);
 }
 
 TEST_CASE("a wrong rkey fails with remote_error and leaves the server's memory alone") {

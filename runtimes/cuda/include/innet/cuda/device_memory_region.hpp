@@ -292,7 +292,13 @@ class device_memory_region {
           break;
       }
     }
-    if (e == cudaSuccess) e = cudaEventRecord(events_[slot], stream_);
+    if (e == cudaSuccess) {
+      e = cudaEventRecord(events_[slot], stream_);
+      // The copy or kernel is on the stream but nothing marks its end: wait for it
+      // here, so that the failed op is reported only once the GPU is done with
+      // `local` (the first error, the event's, is the one reported).
+      if (e != cudaSuccess) (void)cudaStreamSynchronize(stream_);
+    }
     p.status = settle(e);
     p.in_flight = p.status == errc::ok;
     return p;

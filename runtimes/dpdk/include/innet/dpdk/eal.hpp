@@ -191,8 +191,10 @@ inline absl::Status eal_cleanup() {
   const std::string runtime_dir = ::rte_eal_get_runtime_dir();
   registry.state = detail::eal_state::cleaned_up;
   if (const int rc = ::rte_eal_cleanup(); rc != 0) {
+    // 22.11 returns -1 and sets rte_errno; other releases return -errno.
+    const int error = rc == -1 ? rte_errno : -rc;
     return absl::InternalError(
-        absl::StrCat("rte_eal_cleanup() failed: ", ::rte_strerror(-rc),
+        absl::StrCat("rte_eal_cleanup() failed: ", ::rte_strerror(error),
                      "; some EAL resources stay allocated until the process exits"));
   }
   ::rmdir(runtime_dir.c_str());  // fails, harmlessly, when something else lives there

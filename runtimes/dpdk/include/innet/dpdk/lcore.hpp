@@ -16,6 +16,11 @@
 // callable at a time. A task that is destroyed without wait() waits anyway, as
 // std::jthread joins: the worker still references the callable.
 //
+// An exception that leaves the callable must not unwind through DPDK's C worker
+// loop (that would be std::terminate): the trampoline catches it, and wait()
+// rethrows it on the main lcore, as std::future::get() does. A task destroyed
+// without wait() discards it.
+//
 // worker_lcores() walks the worker lcores (RTE_LCORE_FOREACH_WORKER as a range).
 #pragma once
 
@@ -27,6 +32,7 @@
 #include <cerrno>
 #include <concepts>
 #include <cstddef>
+#include <exception>
 #include <iterator>
 #include <memory>
 #include <optional>
@@ -45,24 +51,32 @@ template <class R>
 struct lcore_job_base {
   virtual ~lcore_job_base() = default;
   std::optional<R> result;
+  std::exception_ptr error;  // what the callable threw, for wait() to rethrow
 };
 
 template <>
 struct lcore_job_base<void> {
   virtual ~lcore_job_base() = default;
+  std::exception_ptr error;
 };
 
 template <class F, class R>
 struct lcore_job final : lcore_job_base<R> {
   explicit lcore_job(F f) : fn(std::move(f)) {}
 
-  // The lcore_function_t that rte_eal_remote_launch() calls on the worker.
-  static int trampoline(void* arg) {
+  // The lcore_function_t that rte_eal_remote_launch() calls on the worker. It
+  // returns into C, so nothing may propagate out of it.
+  static int trampoline(void* arg) noexcept {
     auto* job = static_cast<lcore_job*>(arg);
-    if constexpr (std::is_void_v<R>) {
-      job->fn();
-    } else {
-      job->result.emplace(job->fn());
+    try {
+      if constexpr (std::is_void_v<R>) {
+        job->fn();
+      } else {
+        job->result.emplace(job->fn());
+      }
+    } catch (...) {
+      job->error = std::current_exception();
+      return -1;
     }
     return 0;
   }
@@ -96,12 +110,13 @@ class lcore_task {
     return job_ == nullptr || ::rte_eal_get_lcore_state(lcore_id_) == WAIT;
   }
 
-  // Blocks until the callable returns and returns its result. Once per task,
-  // from the main lcore.
+  // Blocks until the callable returns and returns its result, or rethrows what
+  // it threw. Once per task, from the main lcore.
   R wait() {
     assert(job_ != nullptr && "lcore_task::wait() called twice");
     ::rte_eal_wait_lcore(lcore_id_);
     const std::unique_ptr<detail::lcore_job_base<R>> job = std::move(job_);
+    if (job->error) std::rethrow_exception(job->error);
     if constexpr (!std::is_void_v<R>) return std::move(*job->result);
   }
 

@@ -28,9 +28,14 @@ class vdev {
   static absl::StatusOr<vdev> create(absl::string_view name, absl::string_view args = "") {
     std::string owned(name);
     const std::string owned_args(args);
+    rte_errno = 0;
     if (const int rc = ::rte_vdev_init(owned.c_str(), owned_args.c_str()); rc < 0) {
+      // DPDK 22.11 returns -errno from its own checks but a bare -1 from drivers and
+      // when no driver matches, leaving the cause in rte_errno if anywhere.
+      const int error = rc != -1 ? -rc : rte_errno;
       return absl::InvalidArgumentError(absl::StrCat(
-          "rte_vdev_init(\"", name, "\", \"", args, "\") failed: ", ::rte_strerror(-rc),
+          "rte_vdev_init(\"", name, "\", \"", args,
+          "\") failed: ", error != 0 ? ::rte_strerror(error) : "no driver accepted it",
           rc == -EEXIST ? "; a device of that name exists: names are unique per process"
                         : "; the name's prefix must name a driver (net_ring, net_null, "
                           "net_af_packet, ...) that accepts these arguments: the EAL log "

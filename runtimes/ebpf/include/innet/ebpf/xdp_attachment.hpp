@@ -50,7 +50,12 @@ class xdp_attachment {
     const int own_fd = ::fcntl(program_fd, F_DUPFD_CLOEXEC, 3);
     if (own_fd < 0) {
       const int dup_error = errno;
-      ::bpf_xdp_detach(ifindex, mode_flag, nullptr);
+      // Remove only our program: with XDP_FLAGS_REPLACE naming it, the kernel leaves
+      // alone one that someone else attached in the meantime.
+      ::bpf_xdp_attach_opts opts{};
+      opts.sz = sizeof opts;
+      opts.old_prog_fd = program_fd;
+      (void)::bpf_xdp_detach(ifindex, mode_flag | XDP_FLAGS_REPLACE, &opts);
       return absl::ErrnoToStatus(dup_error, "xdp_attachment::attach: duplicating program fd");
     }
     return xdp_attachment(ifindex, own_fd, mode_flag);

@@ -195,7 +195,9 @@ class soft_rnic {
 
   soft_rnic_stats stats() const {
     const std::lock_guard lock(mutex_);
-    return responder_.stats();
+    soft_rnic_stats s = responder_.stats();
+    s.failed = failed_;
+    return s;
   }
 
  private:
@@ -252,7 +254,16 @@ class soft_rnic {
               std::span(rx).subspan(i * soft_rnic_max_datagram, rx_msgs[i].msg_len);
           const auto out =
               std::span(tx).subspan(replies * soft_rnic_max_datagram, soft_rnic_max_datagram);
-          const std::size_t n = responder_.handle(request, out);
+          // An exception (std::bad_alloc for a new session) must not end the service
+          // thread, which would be std::terminate: drop the datagram, as a NIC out of
+          // buffers would; the client retransmits.
+          std::size_t n = 0;
+          try {
+            n = responder_.handle(request, out);
+          } catch (...) {
+            ++failed_;
+            continue;
+          }
           if (n == 0) continue;
           tx_iov[replies] = {.iov_base = out.data(), .iov_len = n};
           tx_msgs[replies] = {};
@@ -287,6 +298,7 @@ class soft_rnic {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mutex_;
   detail::soft_rnic_responder responder_;  // guarded by mutex_
+  std::uint64_t failed_ = 0;               // guarded by mutex_
 };
 
 struct soft_rnic_region_options {
@@ -326,9 +338,10 @@ class soft_rnic_region {
     if (!socket.ok()) return socket.status();
     const sockaddr_in peer = detail::to_sockaddr(server.address, server.port);
     if (::connect(socket->get(), reinterpret_cast<const sockaddr*>(&peer), sizeof peer) != 0) {
+      const int error = errno;  // before endpoint_text allocates
       return absl::UnavailableError(absl::StrCat("soft RNIC: cannot reach ",
                                                  detail::endpoint_text(server.address, server.port),
-                                                 ": ", detail::errno_text(errno)));
+                                                 ": ", detail::errno_text(error)));
     }
     detail::request_receive_buffer(socket->get(), 2 * options.window * options.mtu);
     const auto session = detail::unguessable_u64();

@@ -6,10 +6,14 @@
 // per datagram. The port owns `burst` receive buffers of max_frame bytes each;
 // rx_burst lends them until the next rx_burst, when the kernel writes over them.
 // tx_burst hands a prefix of the frames to the kernel and returns its length: it
-// stops short when the socket's send queue is full or on a socket error (counted
-// in stats()). A frame longer than max_frame is never sent: it is dropped, counted
+// stops short only on a condition that passes: a full send queue (EAGAIN,
+// ENOBUFS) or EINTR. A frame longer than max_frame is never sent: it is dropped, counted
 // in tx_dropped and reported as sent, as the packet-port contract asks, and the
-// frames after it go on. Empty frames are sent as empty datagrams. As with any UDP path,
+// frames after it go on. A frame the kernel refuses with any other error
+// (ENETUNREACH, EHOSTUNREACH, EPERM from a firewall, EMSGSIZE, EDESTADDRREQ with no
+// peer) is dropped the same way, counted in tx_errors and reported as sent, like a
+// NIC's output errors: such errors persist, and a caller that retried the frame
+// would never get past it. Empty frames are sent as empty datagrams. As with any UDP path,
 // "accepted" means handed to the kernel, not delivered: a full receive queue at
 // the other end drops datagrams without telling the sender.
 //
@@ -19,9 +23,10 @@
 //
 // Errors from opening and connecting are absl::Status values that name the
 // address and what to do (in use, not configured here, malformed). On the hot path
-// a socket error is not an event the caller can act on per burst: it counts it and
-// returns a short count, and a later burst retries. ECONNREFUSED, which a connected
-// socket reports once after an ICMP port-unreachable, is the common case.
+// a socket error is not an event the caller can act on per burst: it counts it
+// and goes on. ECONNREFUSED, which a connected socket reports once after an ICMP
+// port-unreachable for an earlier datagram, is the common case: tx_burst counts it
+// in tx_errors and sends the frame again rather than dropping it.
 //
 // Threading: one thread at a time in rx_burst and one in tx_burst (they may differ);
 // stats() from any thread. Receive timestamps are not collected (timestamp_ns = 0).
@@ -82,9 +87,11 @@ struct udp_port_stats {
   std::uint64_t rx_errors = 0;   // recvmmsg failures other than "nothing to read"
   std::uint64_t tx_packets = 0;
   std::uint64_t tx_bytes = 0;
-  std::uint64_t tx_rejected = 0;  // offered to tx_burst but not accepted (queue full, error)
+  std::uint64_t tx_rejected = 0;  // offered to tx_burst but not accepted (queue full)
   std::uint64_t tx_dropped = 0;   // frames > max_frame, dropped and reported as sent
-  std::uint64_t tx_errors = 0;    // sendmmsg failures other than "queue full"
+  // sendmmsg failures other than "queue full": frames refused by the kernel,
+  // dropped and reported as sent, and ECONNREFUSED reports (the frame is resent)
+  std::uint64_t tx_errors = 0;
 };
 
 namespace detail {
@@ -290,7 +297,15 @@ inline absl::StatusOr<udp_port> udp_port::open(const udp_port_config& config) {
 
   const int fd = ::socket(local->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
   if (fd < 0) return absl::ErrnoToStatus(errno, "udp_port::open: socket");
+  // Closes fd should the constructor's allocations throw; the port owns it after.
+  struct fd_guard {
+    int fd;
+    ~fd_guard() {
+      if (fd >= 0) ::close(fd);
+    }
+  } guard{fd};
   udp_port port(fd, local->family(), config.max_frame, config.burst);
+  guard.fd = -1;
 
   const auto set_buffer = [&](int option, int bytes, absl::string_view name) -> absl::Status {
     if (bytes <= 0 || ::setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes) == 0)
@@ -374,6 +389,7 @@ inline std::size_t udp_port::tx_burst(std::span<const std::span<const std::byte>
   std::size_t taken = 0;  // frames consumed from `frames`: sent or dropped
   std::size_t sent = 0;
   std::uint64_t bytes = 0;
+  bool resent = false;  // ECONNREFUSED is retried once per call
   while (taken < frames.size()) {
     // Up to burst_ sendable frames, skipping those longer than max_frame.
     std::size_t valid = 0;
@@ -390,20 +406,34 @@ inline std::size_t udp_port::tx_burst(std::span<const std::span<const std::byte>
       ++valid;
     }
     std::size_t accepted = 0;
+    bool refused = false;  // the kernel refused the head frame with a lasting error
     if (valid > 0) {
-      const int n = ::sendmmsg(fd_, tx.msgs.data(), static_cast<unsigned>(valid), MSG_DONTWAIT);
-      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) tx.errors.add(1);
+      int n = ::sendmmsg(fd_, tx.msgs.data(), static_cast<unsigned>(valid), MSG_DONTWAIT);
+      int error = n < 0 ? errno : 0;
+      if (error == ECONNREFUSED && !resent) {
+        // About an earlier datagram; reporting it cleared it, so the frame may go now.
+        tx.errors.add(1);
+        resent = true;
+        n = ::sendmmsg(fd_, tx.msgs.data(), static_cast<unsigned>(valid), MSG_DONTWAIT);
+        error = n < 0 ? errno : 0;
+      }
       if (n > 0) accepted = static_cast<std::size_t>(n);
+      if (n < 0 && error != EAGAIN && error != EWOULDBLOCK && error != ENOBUFS && error != EINTR) {
+        tx.errors.add(1);
+        refused = true;
+      }
     }
     for (std::size_t i = 0; i < accepted; ++i)
       bytes += frames[tx.source[i]].size();
     // Done with everything scanned when all was sent; else up to the first unsent
-    // frame, which includes oversize frames before it.
-    const std::size_t stop = accepted == valid ? scanned : tx.source[accepted];
-    if (stop - taken > accepted) tx.dropped.add(stop - taken - accepted);
+    // frame, which includes oversize frames before it, or just past it when the
+    // kernel refused it (counted in tx_errors, not tx_dropped).
+    const std::size_t stop = accepted == valid ? scanned : tx.source[accepted] + (refused ? 1 : 0);
+    const std::size_t skipped = stop - taken - accepted - (refused ? 1 : 0);
+    if (skipped > 0) tx.dropped.add(skipped);
     sent += accepted;
     taken = stop;
-    if (accepted < valid) break;
+    if (accepted < valid && !refused) break;
   }
   tx.packets.add(sent);
   tx.bytes.add(bytes);

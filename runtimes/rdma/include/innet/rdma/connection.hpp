@@ -70,6 +70,20 @@ class listener;
 
 class connection {
  public:
+  connection(connection&&) noexcept = default;
+  // Not the implicit member-wise assignment: it would replace channel_ (destroying
+  // the old event channel) while the old id_ still used it, and then disconnect and
+  // destroy that id on a freed channel. The old state goes as a whole instead, by
+  // the temporary's destructor, in reverse declaration order.
+  connection& operator=(connection&& other) noexcept {
+    connection incoming(std::move(other));
+    swap_state(incoming);
+    return *this;
+  }
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection() = default;
+
   static absl::StatusOr<connection> connect(const protection_domain& pd, completion_queue& cq,
                                             const connect_options& options,
                                             std::span<const std::byte> private_data = {}) {
@@ -183,6 +197,17 @@ class connection {
       max_send_wr_ = init.cap.max_send_wr;
       max_inline_data_ = init.cap.max_inline_data;
     }
+  }
+
+  void swap_state(connection& other) noexcept {
+    using std::swap;
+    swap(channel_, other.channel_);
+    swap(id_, other.id_);
+    swap(peer_data_, other.peer_data_);
+    swap(peer_data_size_, other.peer_data_size_);
+    swap(max_send_wr_, other.max_send_wr_);
+    swap(max_inline_data_, other.max_inline_data_);
+    swap(disconnected_, other.disconnected_);
   }
 
   static absl::Status create_queue_pair(rdma_cm_id* id, const protection_domain& pd,

@@ -43,6 +43,21 @@ struct accept_options {
 
 class listener {
  public:
+  listener(listener&&) noexcept = default;
+  // Not the implicit member-wise assignment, which would destroy the old event
+  // channel before the old id on it; the temporary's destructor takes the old
+  // state down as a whole, id first.
+  listener& operator=(listener&& other) noexcept {
+    listener incoming(std::move(other));
+    using std::swap;
+    swap(channel_, incoming.channel_);
+    swap(id_, incoming.id_);
+    return *this;
+  }
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+  ~listener() = default;
+
   static absl::StatusOr<listener> listen(const listen_options& options) {
     auto address = detail::socket_address(options.address, options.port);
     if (!address.ok()) return address.status();

@@ -45,6 +45,27 @@ struct region_server_options {
 
 class region_server {
  public:
+  region_server(region_server&&) noexcept = default;
+  // Not the implicit member-wise assignment, which would replace the PD and the CQ
+  // (EBUSY: left allocated) while the old clients' queue pairs and the old
+  // registration still used them. The temporary's destructor takes the old state
+  // down as a whole, clients first.
+  region_server& operator=(region_server&& other) noexcept {
+    region_server incoming(std::move(other));
+    using std::swap;
+    swap(device_, incoming.device_);
+    swap(pd_, incoming.pd_);
+    swap(cq_, incoming.cq_);
+    swap(registration_, incoming.registration_);
+    swap(listener_, incoming.listener_);
+    swap(descriptor_, incoming.descriptor_);
+    swap(clients_, incoming.clients_);
+    return *this;
+  }
+  region_server(const region_server&) = delete;
+  region_server& operator=(const region_server&) = delete;
+  ~region_server() = default;
+
   static absl::StatusOr<region_server> create(std::span<std::uint64_t> words,
                                               const region_server_options& options) {
     auto listening = listener::listen({.address = options.address, .port = options.port});

@@ -81,6 +81,38 @@ struct remote_region_options {
 
 class remote_region {
  public:
+  remote_region(remote_region&&) noexcept = default;
+  // Not the implicit member-wise assignment, which would replace the PD and the CQ
+  // (EBUSY: left allocated) while the old queue pair and staging registration still
+  // used them, and free the staging memory under a live registration. The
+  // temporary's destructor takes the old state down as a whole, queue pair first.
+  remote_region& operator=(remote_region&& other) noexcept {
+    remote_region incoming(std::move(other));
+    using std::swap;
+    swap(device_, incoming.device_);
+    swap(pd_, incoming.pd_);
+    swap(cq_, incoming.cq_);
+    swap(staging_memory_, incoming.staging_memory_);
+    swap(staging_, incoming.staging_);
+    swap(connection_, incoming.connection_);
+    swap(remote_, incoming.remote_);
+    swap(window_, incoming.window_);
+    swap(max_inline_, incoming.max_inline_);
+    swap(op_timeout_, incoming.op_timeout_);
+    swap(slots_, incoming.slots_);
+    swap(requests_, incoming.requests_);
+    swap(entries_, incoming.entries_);
+    swap(ring_, incoming.ring_);
+    swap(head_, incoming.head_);
+    swap(tail_, incoming.tail_);
+    swap(idle_polls_, incoming.idle_polls_);
+    swap(failure_, incoming.failure_);
+    return *this;
+  }
+  remote_region(const remote_region&) = delete;
+  remote_region& operator=(const remote_region&) = delete;
+  ~remote_region() = default;
+
   // Connects to a region_server and attaches to the region it describes.
   static absl::StatusOr<remote_region> connect(const remote_region_options& options) {
     if (auto s = validate(options.region); !s.ok()) return s;
@@ -114,21 +146,34 @@ class remote_region {
   static absl::StatusOr<remote_region> attach(device dev, protection_domain pd, completion_queue cq,
                                               connection conn, const region_descriptor& remote,
                                               const region_options& options) {
+    // The parameters are destroyed in an order the compiler chooses (g++: dev, pd,
+    // cq, conn), which on an error return would deallocate the PD and the CQ under
+    // the live queue pair. Owned here instead, they go in reverse declaration order:
+    // the connection first, the device last.
+    struct owned {
+      device dev;
+      protection_domain pd;
+      completion_queue cq;
+      connection conn;
+    } parts{std::move(dev), std::move(pd), std::move(cq), std::move(conn)};
     if (auto s = validate(options); !s.ok()) return s;
-    if (dev.attributes().atomic_cap == IBV_ATOMIC_NONE)
-      return absl::UnimplementedError(absl::StrCat(
-          "device ", dev.name(), " has no RDMA atomics, which the memory-region concept needs"));
-    if (options.window > conn.max_send_wr() || static_cast<int>(options.window) > cq.depth())
-      return absl::InvalidArgumentError(
-          absl::StrCat("window ", options.window, " exceeds the queue pair's ", conn.max_send_wr(),
-                       " send requests or the completion queue's ", cq.depth(), " entries"));
+    if (parts.dev.attributes().atomic_cap == IBV_ATOMIC_NONE)
+      return absl::UnimplementedError(absl::StrCat("device ", parts.dev.name(),
+                                                   " has no RDMA atomics, which the memory-region "
+                                                   "concept needs"));
+    if (options.window > parts.conn.max_send_wr() ||
+        static_cast<int>(options.window) > parts.cq.depth())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "window ", options.window, " exceeds the queue pair's ", parts.conn.max_send_wr(),
+          " send requests or the completion queue's ", parts.cq.depth(), " entries"));
     const std::size_t words = options.staging_bytes / 8;
     auto memory = std::make_unique<std::uint64_t[]>(words);
     auto staging = memory_registration::create(
-        pd, std::as_writable_bytes(std::span(memory.get(), words)), access::local_write);
+        parts.pd, std::as_writable_bytes(std::span(memory.get(), words)), access::local_write);
     if (!staging.ok()) return staging.status();
-    return remote_region(std::move(dev), std::move(pd), std::move(cq), std::move(memory),
-                         std::move(*staging), std::move(conn), remote, options);
+    return remote_region(std::move(parts.dev), std::move(parts.pd), std::move(parts.cq),
+                         std::move(memory), std::move(*staging), std::move(parts.conn), remote,
+                         options);
   }
 
   std::uint64_t size() const noexcept { return remote_.size; }

@@ -43,6 +43,7 @@ struct soft_rnic_responder_stats {
   std::uint64_t replayed = 0;       // retransmissions answered from the cache
   std::uint64_t sequence_naks = 0;  // sequence_error NAKs sent
   std::uint64_t dropped = 0;        // malformed, stale, or out of order after a NAK
+  std::uint64_t failed = 0;         // dropped because handling threw (out of memory)
 };
 
 class soft_rnic_responder {

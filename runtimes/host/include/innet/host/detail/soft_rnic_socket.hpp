@@ -76,9 +76,10 @@ inline absl::StatusOr<unique_fd> open_udp_socket(std::uint32_t address, std::uin
   }
   const sockaddr_in sa = to_sockaddr(address, port);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const int error = errno;  // before endpoint_text allocates
     return absl::UnavailableError(
         absl::StrCat("soft RNIC: cannot bind a UDP socket to ", endpoint_text(address, port), ": ",
-                     errno_text(errno), "; choose another address or port"));
+                     errno_text(error), "; choose another address or port"));
   }
   return fd;
 }
