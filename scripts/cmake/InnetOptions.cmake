@@ -57,3 +57,15 @@ function(innet_add_runtime_subdirectories)
     endif()
   endforeach()
 endfunction()
+
+# innet_runtime_target(<runtime> <libraries...>): the INTERFACE target
+# innet::<runtime> over <this folder>/include, installable, linking the libraries.
+function(innet_runtime_target runtime)
+  add_library(innet_${runtime} INTERFACE)
+  add_library(innet::${runtime} ALIAS innet_${runtime})
+  set_target_properties(innet_${runtime} PROPERTIES EXPORT_NAME ${runtime})
+  target_include_directories(innet_${runtime} INTERFACE
+    $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+  target_link_libraries(innet_${runtime} INTERFACE ${ARGN})
+endfunction()
