@@ -69,3 +69,14 @@ function(innet_runtime_target runtime)
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
   target_link_libraries(innet_${runtime} INTERFACE ${ARGN})
 endfunction()
+
+# innet_example_per_file(<runtime> <extension>): in examples/<runtime>/, every
+# <name>.<extension> becomes the program <runtime>_<name>, linked with innet::<runtime>.
+function(innet_example_per_file runtime extension)
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.${extension})
+  foreach(source IN LISTS sources)
+    get_filename_component(name ${source} NAME_WE)
+    add_executable(${runtime}_${name} ${source})
+    target_link_libraries(${runtime}_${name} PRIVATE innet::${runtime} innet_warnings)
+  endforeach()
+endfunction()
