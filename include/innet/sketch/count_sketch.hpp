@@ -1,0 +1,323 @@
+// Count Sketch (Charikar, Chen and Farach-Colton, "Finding frequent items in data streams",
+// ICALP 2002 / TCS 2004).
+//
+// Row r adds sign_r(x) * weight to counter index_r(x); row r's estimate of f(x) is
+// sign_r(x) * counter, and estimate(x) is the median of the depth row estimates (the lower
+// midpoint floor((a + b) / 2) of the two middle ones for even depth).
+//
+// Guarantees (weights may be negative: a turnstile stream):
+//   * Each row estimate is unbiased: E[row estimate] = f(x), with variance at most F2 / width,
+//     where F2 = sum over keys of f^2 (pairwise independent signs and columns).
+//   * error_bound() = 3 * sqrt(l2_squared() / width). By Chebyshev, a row misses by more than
+//     3 * sqrt(F2 / w) with probability <= 1/9; the median misses only if at least ceil(depth/2)
+//     rows do, so |estimate(x) - f(x)| <= error_bound() with probability >= 1 - delta(), where
+//     delta() = P[Binomial(depth, 1/9) >= ceil(depth / 2)] (depth 5: 0.0115; depth 7: 0.0015).
+//     l2_squared() is itself an estimate of F2 from the sketch (median over rows of the sum of
+//     squared counters), so the bound is the usual plug-in one.
+//   * epsilon() = 3 / sqrt(width): the bound relative to ||f||_2. from_error(epsilon, delta)
+//     picks width = ceil(9 / epsilon^2) and the smallest depth whose delta() is <= delta.
+//
+// Counters are signed and wrap (arithmetic through the unsigned twin), like switch registers.
+// Layout: depth rows of width counters, row-major (detail/rows.hpp), shared with
+// fixed_count_sketch. merge adds counters and equals the sketch of the concatenated streams;
+// fold(k) adds blocks of 2^k adjacent columns and equals the sketch built at width / 2^k
+// (index(w / 2) == index(w) >> 1, and the sign does not depend on the width).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "innet/core/hash.hpp"
+#include "innet/sketch/detail/common.hpp"
+#include "innet/sketch/detail/rows.hpp"
+#include "innet/sketch/sketch_format.hpp"
+
+namespace innet::sketch {
+
+namespace detail {
+// Chebyshev multiplier of error_bound(): a row misses by more than c * sqrt(F2 / w) w.p. <= 1/c^2.
+inline constexpr double count_sketch_c = 3.0;
+
+// P[Binomial(depth, p) >= ceil(depth / 2)]: the chance that enough rows miss to move the median.
+inline double median_failure_probability(u32 depth, double p) {
+  const u32 need = (depth + 1) / 2;
+  double total = 0;
+  for (u32 k = need; k <= depth; ++k) {
+    const double log_choose =
+        std::lgamma(depth + 1.0) - std::lgamma(k + 1.0) - std::lgamma(depth - k + 1.0);
+    total += std::exp(log_choose + k * std::log(p) + (depth - k) * std::log1p(-p));
+  }
+  return std::min(total, 1.0);
+}
+}  // namespace detail
+
+template <class Counter = std::int32_t>
+class count_sketch {
+  static_assert(std::is_signed_v<Counter> && std::is_integral_v<Counter> &&
+                    (sizeof(Counter) == 1 || sizeof(Counter) == 2 || sizeof(Counter) == 4 ||
+                     sizeof(Counter) == 8),
+                "count_sketch counters are signed integers of 8 to 64 bits");
+
+ public:
+  using counter_type = Counter;
+
+  static absl::StatusOr<count_sketch> create(u32 depth, u32 width, u64 seed) {
+    if (absl::Status s = detail::check_dimensions("count_sketch::create", depth, width); !s.ok())
+      return s;
+    return count_sketch(depth, width, seed);
+  }
+
+  // width = ceil(9 / epsilon^2) (so error_bound() is epsilon * ||f||_2) and the smallest depth
+  // with delta() <= delta.
+  static absl::StatusOr<count_sketch> from_error(double epsilon, double delta, u64 seed) {
+    if (!(epsilon > 0 && epsilon <= 1) || !(delta > 0 && delta < 1)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "count_sketch::from_error: need 0 < epsilon <= 1 and 0 < delta < 1 (got epsilon ",
+          epsilon, ", delta ", delta, ")"));
+    }
+    const double c = detail::count_sketch_c;
+    const double width = std::ceil(c * c / (epsilon * epsilon));
+    u32 depth = 1;
+    while (depth <= format::max_depth &&
+           detail::median_failure_probability(depth, 1 / (c * c)) > delta)
+      ++depth;
+    if (width > 4294967295.0 || depth > format::max_depth) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "count_sketch::from_error: epsilon ", epsilon, ", delta ", delta,
+          " need a sketch beyond the limits (width < 2^32, depth <= ", format::max_depth, ")"));
+    }
+    return create(depth, static_cast<u32>(width), seed);
+  }
+
+  // Adopts counters exported by a fixed_count_sketch, an XDP map or a switch (row-major).
+  static absl::StatusOr<count_sketch> from_counters(u32 depth, u32 width, u64 seed,
+                                                    std::span<const Counter> counters,
+                                                    u64 total_weight) {
+    if (absl::Status s = detail::check_dimensions("count_sketch::from_counters", depth, width);
+        !s.ok())
+      return s;
+    if (counters.size() != u64{depth} * width) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("count_sketch::from_counters: ", counters.size(), " counters for depth ",
+                       depth, " x width ", width, " (need ", u64{depth} * width, ")"));
+    }
+    count_sketch sketch(depth, width, seed);
+    std::copy(counters.begin(), counters.end(), sketch.counters_.begin());
+    sketch.total_weight_ = total_weight;
+    return sketch;
+  }
+
+  // ---- Updates (weights may be negative) ----
+
+  void update(std::span<const std::byte> key, Counter weight = 1) {
+    update(make_hash_family(key, seed_), weight);
+  }
+  void update(const hash_family& h, Counter weight = 1) {
+    total_weight_ += magnitude(weight);
+    Counter* c = counters_.data();
+    dispatch([&](auto depth, auto w) { detail::count_sketch_add(c, u32{depth}, w, h, weight); });
+  }
+
+  // Weight 1 per key; same counters as scalar updates (see count_min::update_burst).
+  void update_burst(std::span<const std::span<const std::byte>> keys) {
+    std::array<hash128, detail::burst_size> digests;
+    while (!keys.empty()) {
+      const usize n = std::min(keys.size(), detail::burst_size);
+      for (usize i = 0; i < n; ++i)
+        digests[i] = xxh3_128(keys[i], seed_);
+      dispatch([&](auto depth, auto w) {
+        for (usize i = 0; i < n; ++i)
+          detail::prefetch_rows(counters_.data(), u32{depth}, w, hash_family(digests[i]));
+      });
+      for (usize i = 0; i < n; ++i)
+        update(hash_family(digests[i]), Counter{1});
+      keys = keys.subspan(n);
+    }
+  }
+  void update_burst(std::span<const hash_family> hashes) {
+    while (!hashes.empty()) {
+      const usize n = std::min(hashes.size(), detail::burst_size);
+      dispatch([&](auto depth, auto w) {
+        for (usize i = 0; i < n; ++i)
+          detail::prefetch_rows(counters_.data(), u32{depth}, w, hashes[i]);
+      });
+      for (usize i = 0; i < n; ++i)
+        update(hashes[i], Counter{1});
+      hashes = hashes.subspan(n);
+    }
+  }
+
+  // ---- Queries ----
+
+  Counter estimate(std::span<const std::byte> key) const {
+    return estimate(make_hash_family(key, seed_));
+  }
+  Counter estimate(const hash_family& h) const {
+    std::array<Counter, format::max_depth> rows;
+    for (u32 r = 0; r < depth_; ++r)
+      rows[r] = row_estimate(h, r);
+    return detail::median_in_place(rows.data(), depth_);
+  }
+
+  Counter row_estimate(std::span<const std::byte> key, u32 r) const {
+    return row_estimate(make_hash_family(key, seed_), r);
+  }
+  Counter row_estimate(const hash_family& h, u32 r) const {
+    return detail::with_width(width_, bits_, [&](auto w) {
+      return detail::count_sketch_row_estimate(counters_.data(), w, h, r);
+    });
+  }
+
+  // Estimate of F2 = sum of f(x)^2: the median over rows of the sum of squared counters.
+  double l2_squared() const {
+    std::array<double, format::max_depth> sums;
+    for (u32 r = 0; r < depth_; ++r) {
+      double sum = 0;
+      for (const Counter c : row(r))
+        sum += static_cast<double>(c) * static_cast<double>(c);
+      sums[r] = sum;
+    }
+    std::sort(sums.begin(), sums.begin() + depth_);
+    return depth_ % 2 == 1 ? sums[depth_ / 2] : (sums[depth_ / 2 - 1] + sums[depth_ / 2]) / 2;
+  }
+
+  // 3 * sqrt(l2_squared() / width); holds for a given key with probability >= 1 - delta().
+  double error_bound() const { return detail::count_sketch_c * std::sqrt(l2_squared() / width_); }
+  double lower_bound(std::span<const std::byte> key) const {
+    return lower_bound(make_hash_family(key, seed_));
+  }
+  double lower_bound(const hash_family& h) const {
+    return static_cast<double>(estimate(h)) - error_bound();
+  }
+  double upper_bound(std::span<const std::byte> key) const {
+    return upper_bound(make_hash_family(key, seed_));
+  }
+  double upper_bound(const hash_family& h) const {
+    return static_cast<double>(estimate(h)) + error_bound();
+  }
+
+  double epsilon() const { return detail::count_sketch_c / std::sqrt(static_cast<double>(width_)); }
+  double delta() const {
+    const double c = detail::count_sketch_c;
+    return detail::median_failure_probability(depth_, 1 / (c * c));
+  }
+
+  // Sum of |weight| over all updates (modulo 2^64): the stream's L1 for insert-only streams.
+  u64 total_weight() const { return total_weight_; }
+  u32 depth() const { return depth_; }
+  u32 width() const { return width_; }
+  u64 seed() const { return seed_; }
+  std::span<const Counter> counters() const { return counters_; }
+  std::span<const Counter> row(u32 r) const {
+    return std::span<const Counter>(counters_).subspan(usize{r} * width_, width_);
+  }
+  usize memory_bytes() const { return counters_.size() * sizeof(Counter); }
+
+  // ---- Combining ----
+
+  absl::Status merge(const count_sketch& other) {
+    if (depth_ != other.depth_ || width_ != other.width_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("count_sketch::merge: dimensions differ (", depth_, "x", width_, " vs ",
+                       other.depth_, "x", other.width_, "); fold the wider sketch first"));
+    }
+    if (seed_ != other.seed_) {
+      return absl::InvalidArgumentError(absl::StrCat("count_sketch::merge: seeds differ (", seed_,
+                                                     " vs ", other.seed_,
+                                                     "); rows would not line up"));
+    }
+    for (usize i = 0; i < counters_.size(); ++i)
+      counters_[i] = detail::wrapping_add(counters_[i], other.counters_[i]);
+    total_weight_ += other.total_weight_;
+    return absl::OkStatus();
+  }
+
+  // The sketch at width / 2^halvings (sum of blocks of 2^halvings adjacent columns).
+  absl::StatusOr<count_sketch> fold(u32 halvings) const {
+    if (halvings >= 32 || width_ % (u32{1} << halvings) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("count_sketch::fold: width ", width_, " is not divisible by 2^", halvings));
+    }
+    const u32 block = u32{1} << halvings;
+    count_sketch folded(depth_, width_ >> halvings, seed_);
+    folded.total_weight_ = total_weight_;
+    for (usize i = 0; i < folded.counters_.size(); ++i) {
+      Counter sum = 0;
+      for (u32 j = 0; j < block; ++j)
+        sum = detail::wrapping_add(sum, counters_[i * block + j]);
+      folded.counters_[i] = sum;
+    }
+    return folded;
+  }
+
+  // ---- Serialization (sketch_format.hpp) ----
+
+  std::vector<std::byte> serialize() const {
+    preamble p;
+    p.family = sketch_family::count_sketch;
+    p.counter_code = counter_code<Counter>();
+    p.depth = depth_;
+    p.width = width_;
+    p.seed = seed_;
+    p.total_weight = total_weight_;
+    std::vector<std::byte> out = begin_serialized(p, memory_bytes());
+    store_counters<Counter>(std::span(out).subspan(format::preamble_size, memory_bytes()),
+                            counters_);
+    seal(out);
+    return out;
+  }
+
+  static absl::StatusOr<count_sketch> deserialize(std::span<const std::byte> in) {
+    absl::StatusOr<preamble> p = parse_counter_sketch<Counter>(in, sketch_family::count_sketch);
+    if (!p.ok()) return p.status();
+    if (p->flags != 0) {
+      return absl::InvalidArgumentError("count_sketch::deserialize: flags must be zero");
+    }
+    count_sketch sketch(p->depth, p->width, p->seed);
+    load_counters<Counter>(payload_of(in), sketch.counters_);
+    sketch.total_weight_ = p->total_weight;
+    return sketch;
+  }
+
+  friend bool operator==(const count_sketch&, const count_sketch&) = default;
+
+ private:
+  count_sketch(u32 depth, u32 width, u64 seed)
+      : depth_(depth),
+        width_(width),
+        bits_(detail::pow2_bits(width)),
+        seed_(seed),
+        counters_(usize{depth} * width, Counter{0}) {}
+
+  static u64 magnitude(Counter weight) {
+    // |weight| without overflow for the most negative value.
+    return weight < 0 ? u64{0} - static_cast<u64>(static_cast<std::int64_t>(weight))
+                      : static_cast<u64>(weight);
+  }
+
+  template <class F>
+  decltype(auto) dispatch(F&& f) const {
+    return detail::with_width(width_, bits_, [&](auto w) -> decltype(auto) {
+      return detail::with_depth(depth_, [&](auto depth) -> decltype(auto) { return f(depth, w); });
+    });
+  }
+
+  u32 depth_;
+  u32 width_;
+  unsigned bits_;
+  u64 seed_;
+  u64 total_weight_ = 0;
+  std::vector<Counter> counters_;
+};
+
+}  // namespace innet::sketch

@@ -1,0 +1,247 @@
+// Pieces shared by the run-time sketches (count_min.hpp, count_sketch.hpp): dimension checks with
+// one message per failure, the width policy a sketch picks once at construction, the burst
+// machinery (hash a burst, prefetch every row's counter, then add) and the counters' allocator.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+#include <new>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "innet/core/hash.hpp"
+#include "innet/sketch/detail/rows.hpp"
+#include "innet/sketch/sketch_format.hpp"
+
+namespace innet::sketch::detail {
+
+// Keys hashed ahead of their adds in update_burst. 32 keys x depth 4 = 128 prefetches in
+// flight, more than a core's fill buffers, so the misses of a DRAM-sized sketch overlap; the
+// hashes (16 bytes each) stay in L1.
+inline constexpr usize burst_size = 32;
+
+inline absl::Status check_dimensions(absl::string_view who, u32 depth, u32 width) {
+  if (depth == 0 || width == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        who, ": depth and width must be positive (got depth ", depth, ", width ", width, ")"));
+  }
+  if (depth > format::max_depth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(who, ": depth ", depth, " exceeds the maximum ", format::max_depth));
+  }
+  return absl::OkStatus();
+}
+
+// log2(width) for a power-of-two width >= 2, else 0 (the general multiply-shift path).
+constexpr unsigned pow2_bits(u32 width) noexcept {
+  return width >= 2 && std::has_single_bit(width) ? static_cast<unsigned>(std::countr_zero(width))
+                                                  : 0U;
+}
+
+// Calls f(width_policy) with the cheapest exact policy for this width: a shift for powers of two,
+// the multiply otherwise. Both give identical columns (hash_family::index_pow2 == index).
+template <class F>
+inline decltype(auto) with_width(u32 width, unsigned bits, F&& f) {
+  if (bits != 0) return f(pow2_width{bits});
+  return f(any_width{width});
+}
+
+// Calls f(std::integral_constant-like depth) with a compile-time depth for the common depths so
+// the row loop unrolls; other depths take the run-time loop.
+template <class F>
+inline decltype(auto) with_depth(u32 depth, F&& f) {
+  switch (depth) {
+    case 3:
+      return f(std::integral_constant<u32, 3>{});
+    case 4:
+      return f(std::integral_constant<u32, 4>{});
+    case 5:
+      return f(std::integral_constant<u32, 5>{});
+    default:
+      return f(depth);
+  }
+}
+
+template <class Counter, class Width>
+inline void prefetch_rows(const Counter* counters, u32 depth, Width w, const hash_family& h) {
+  for (u32 r = 0; r < depth; ++r)
+    __builtin_prefetch(counters + slot(w, h, r), 1, 3);
+}
+
+// The counters' allocator. A DRAM-sized sketch is hit at random: with 4 KiB pages nearly every
+// update misses the TLB as well as the cache (a 4 x 2^22 x u32 sketch spans 16384 pages). Arrays
+// of at least 2 MiB are therefore 2 MiB-aligned and offered to the kernel as transparent huge
+// pages (madvise; a hint, ignored where THP is off). Value-initialised like std::allocator.
+template <class T>
+struct counter_allocator {
+  using value_type = T;
+  static constexpr usize huge_page = usize{2} << 20;
+
+  counter_allocator() = default;
+  template <class U>
+  constexpr counter_allocator(const counter_allocator<U>&) noexcept {}  // NOLINT
+
+  T* allocate(usize n) {
+    const usize bytes = n * sizeof(T);
+    if (bytes < huge_page) return std::allocator<T>{}.allocate(n);
+    const usize rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+    void* p = ::operator new (rounded, std::align_val_t{huge_page});
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    (void)::madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, usize n) noexcept {
+    const usize bytes = n * sizeof(T);
+    if (bytes < huge_page) {
+      std::allocator<T>{}.deallocate(p, n);
+      return;
+    }
+    const usize rounded = (bytes + huge_page - 1) / huge_page * huge_page;
+    ::operator delete (p, rounded, std::align_val_t{huge_page});
+  }
+  friend constexpr bool operator==(const counter_allocator&, const counter_allocator&) noexcept {
+    return true;
+  }
+};
+
+// A sketch's dimensions with the hot-path dispatch decided once, at construction: `code` selects
+// a compile-time depth (3, 4, 5, or the run-time loop) and the width policy (shift or multiply)
+// in one jump-table switch per update.
+struct shape {
+  u32 depth = 0;
+  u32 width = 0;
+  unsigned bits = 0;  // pow2_bits(width)
+  u8 code = 0;        // bits 0-1: 0 run-time depth, 1 depth 3, 2 depth 4, 3 depth 5; bit 2: pow2
+
+  static constexpr shape of(u32 depth, u32 width) noexcept {
+    const unsigned bits = pow2_bits(width);
+    const u8 depth_code = depth == 3 ? 1 : depth == 4 ? 2 : depth == 5 ? 3 : 0;
+    return {depth, width, bits, static_cast<u8>(depth_code | (bits != 0 ? 4 : 0))};
+  }
+  friend constexpr bool operator==(const shape&, const shape&) = default;
+};
+
+// f(depth, width_policy), depth an integral_constant for the common depths.
+template <class F>
+inline decltype(auto) with_shape(const shape& s, F&& f) {
+  using c3 = std::integral_constant<u32, 3>;
+  using c4 = std::integral_constant<u32, 4>;
+  using c5 = std::integral_constant<u32, 5>;
+  switch (s.code) {
+    case 1:
+      return f(c3{}, any_width{s.width});
+    case 2:
+      return f(c4{}, any_width{s.width});
+    case 3:
+      return f(c5{}, any_width{s.width});
+    case 4:
+      return f(s.depth, pow2_width{s.bits});
+    case 5:
+      return f(c3{}, pow2_width{s.bits});
+    case 6:
+      return f(c4{}, pow2_width{s.bits});
+    case 7:
+      return f(c5{}, pow2_width{s.bits});
+    default:
+      return f(s.depth, any_width{s.width});
+  }
+}
+
+// make_hash_family(key, seed), bit for bit (the same libxxhash function), with the common key
+// lengths passed as constants: XXH3's short-input paths branch on the length, and a constant
+// lets the compiler fold them (13-byte flow keys hash about 20% faster).
+inline hash_family hash_key(std::span<const std::byte> key, u64 seed) noexcept {
+  XXH128_hash_t h;
+  switch (key.size()) {
+    case 4:
+      h = XXH3_128bits_withSeed(key.data(), 4, seed);
+      break;
+    case 8:
+      h = XXH3_128bits_withSeed(key.data(), 8, seed);
+      break;
+    case 13:  // IPv4 five-tuple (net/five_tuple.hpp)
+      h = XXH3_128bits_withSeed(key.data(), 13, seed);
+      break;
+    case 16:
+      h = XXH3_128bits_withSeed(key.data(), 16, seed);
+      break;
+    case 37:  // IPv6 five-tuple
+      h = XXH3_128bits_withSeed(key.data(), 37, seed);
+      break;
+    default:
+      h = XXH3_128bits_withSeed(key.data(), key.size(), seed);
+      break;
+  }
+  return hash_family(hash128{h.low64, h.high64});
+}
+
+// An array of hash families to fill (hash_family has no default constructor on purpose).
+template <usize... I>
+constexpr std::array<hash_family, sizeof...(I)> blank_families(std::index_sequence<I...>) noexcept {
+  return {((void)I, hash_family(hash128{0, 0}))...};
+}
+inline std::array<hash_family, burst_size> blank_burst() noexcept {
+  return blank_families(std::make_index_sequence<burst_size>{});
+}
+
+// Sketches at most this large stay in L2: update_burst skips the prefetch pass for them, which
+// would only cost instructions.
+inline constexpr usize prefetch_threshold_bytes = usize{256} << 10;
+// Deepest sketch whose burst slots are kept (burst_size * 8 * 8 bytes = 2 KiB of stack); deeper
+// ones prefetch and then recompute their slots.
+inline constexpr u32 max_burst_depth = 8;
+
+// The burst engine of update_burst, for n <= burst_size keys whose hash families hash_at(i)
+// gives. Each key is hashed and its rows' counters prefetched at once (so the misses of early keys
+// overlap the hashing of later ones); then add(h, depth, policy) runs per key in order, with a
+// policy replaying the slots computed in the first pass. Sketches that fit in L2 skip the
+// prefetches. Counters end up exactly as scalar updates leave them: the adds are the kernel's,
+// in the same order.
+template <class Counter, class HashAt, class Add>
+inline void run_burst(const Counter* counters, usize memory_bytes, const shape& s, usize n,
+                      HashAt&& hash_at, Add&& add) {
+  with_shape(s, [&](auto depth, auto w) {
+    if (memory_bytes <= prefetch_threshold_bytes) {
+      for (usize i = 0; i < n; ++i)
+        add(hash_at(i), depth, w);
+      return;
+    }
+    std::array<hash_family, burst_size> hashes = blank_burst();
+    if (u32{depth} > max_burst_depth) {
+      for (usize i = 0; i < n; ++i) {
+        hashes[i] = hash_at(i);
+        prefetch_rows(counters, depth, w, hashes[i]);
+      }
+      for (usize i = 0; i < n; ++i)
+        add(hashes[i], depth, w);
+      return;
+    }
+    std::array<u64, burst_size * max_burst_depth> slots;
+    const u32 d = depth;
+    for (usize i = 0; i < n; ++i) {
+      hashes[i] = hash_at(i);
+      for (u32 r = 0; r < d; ++r) {
+        const u64 at = slot(w, hashes[i], r);
+        slots[i * d + r] = at;
+        __builtin_prefetch(counters + at, 1, 3);
+      }
+    }
+    for (usize i = 0; i < n; ++i)
+      add(hashes[i], depth, precomputed_slots{slots.data() + i * d});
+  });
+}
+
+}  // namespace innet::sketch::detail

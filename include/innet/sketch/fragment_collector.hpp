@@ -1,0 +1,290 @@
+// The DiSketch collector: ingests serialized fragments as switches export them
+// (sketch/fragment.hpp) and answers queries by combining the fragments on a flow's path.
+//
+// Point query for a flow (key bytes), its path (node ids) and a time range [begin, end):
+//
+//   1. per node and epoch (temporal aggregation): the node's fragments of that epoch whose
+//      represented window overlaps the range and that track the flow (every flow unless
+//      sampled) each give an estimate at the node's seed; the node's estimate for the epoch is
+//      their sum, each multiplied by its sampling factor (slots; 1 without sampling). Summing
+//      per-fragment estimates rather than first merging the node's fragments keeps every
+//      fragment at its own width (no folding needed) and, for Count-Min, is never larger than
+//      the estimate of the merged sketch (a sum of row minima is at most the minimum of row
+//      sums), while still never below the true count.
+//   2. per epoch, across the path's nodes that have fragments in it (spatial aggregation):
+//      Count-Min takes the minimum (each node over-estimates, so the smallest is the best),
+//      Count Sketch the median (each is unbiased with independent noise, since every node
+//      hashes with its own seed). A node without memory in an epoch has no fragment there and
+//      simply does not vote for it.
+//   3. the answer is the sum over the epochs in the range.
+//
+// Only fragments of nodes on the path and overlapping the range count: fragments of other
+// nodes or times are never read. A fragment overlapping the range only in part counts whole;
+// queries that align with fragment windows (epochs, or a node's sub-epochs) are exact in time,
+// and the answer reports the span of the windows it used.
+//
+// merged(node, range) is the other combination: the node's fragments in the range folded to
+// their smallest width and added, one sketch (this is what heavy-hitter enumeration, moments
+// and UnivMon need). Widths must be powers of two apart (the planner guarantees powers of two).
+//
+// Heavy hitters: Count-Min and Count Sketch keep no keys, so heavy_hitters takes the candidate
+// flows (e.g. the flows seen by a flow table, or every flow in a simulation) and keeps those
+// whose combined estimate reaches the threshold. UnivMon moments (L1, L2, entropy) of a node's
+// traffic over a range are those of merged(node, range) (a univmon folds and merges too).
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "innet/core/hash.hpp"
+#include "innet/sketch/count_min.hpp"
+#include "innet/sketch/count_sketch.hpp"
+#include "innet/sketch/fragment.hpp"
+
+namespace innet::sketch {
+
+enum class path_combine : u8 { min, median };
+
+// Count-Min combines by min; every other sketch (Count Sketch, UnivMon's Count Sketches) by
+// median.
+template <class Sketch>
+inline constexpr path_combine default_path_combine = path_combine::median;
+template <class Counter>
+inline constexpr path_combine default_path_combine<count_min<Counter>> = path_combine::min;
+
+// A flow to query: its key bytes and path.
+struct flow_query {
+  std::span<const std::byte> key;
+  std::span<const u32> path;
+};
+
+struct point_estimate {
+  double value = 0;   // the combined estimate (0 if no node on the path had a fragment)
+  u32 nodes = 0;      // nodes on the path that contributed
+  u32 fragments = 0;  // fragments read
+  u64 begin_ns = 0;   // span of the windows the fragments stand for
+  u64 end_ns = 0;
+};
+
+template <class Sketch, path_combine Combine = default_path_combine<Sketch>>
+class fragment_collector {
+ public:
+  using fragment_type = fragment<Sketch>;
+
+  // Parses and stores one exported fragment. InvalidArgument if malformed (see fragment.hpp),
+  // AlreadyExists if a fragment of the same node, window and slot is already stored (counting
+  // it twice would double its packets).
+  absl::Status ingest(std::span<const std::byte> serialized) {
+    absl::StatusOr<fragment_type> f = fragment_type::deserialize(serialized);
+    if (!f.ok()) return f.status();
+    return add(*std::move(f));
+  }
+
+  absl::Status add(fragment_type f) {
+    std::vector<fragment_type>& list = by_node_[f.header().node];
+    const fragment_header& h = f.header();
+    const auto pos = std::lower_bound(list.begin(), list.end(), h, before);
+    for (auto it = pos; it != list.end() && it->header().begin_ns == h.begin_ns; ++it) {
+      if (it->header().end_ns == h.end_ns && it->header().slot == h.slot &&
+          it->header().slots == h.slots) {
+        return absl::AlreadyExistsError(absl::StrCat("fragment_collector: node ", h.node,
+                                                     " already exported window [", h.begin_ns, ", ",
+                                                     h.end_ns, ") slot ", h.slot));
+      }
+    }
+    list.insert(pos, std::move(f));
+    ++count_;
+    return absl::OkStatus();
+  }
+
+  usize fragment_count() const noexcept { return count_; }
+  void clear() {
+    by_node_.clear();
+    count_ = 0;
+  }
+
+  // The node's fragments in time order (empty if none).
+  std::span<const fragment_type> fragments_of(u32 node) const {
+    const auto it = by_node_.find(node);
+    if (it == by_node_.end()) return {};
+    return it->second;
+  }
+
+  // Step 1 for one node, summed over every epoch in the range: false if none of its fragments
+  // overlaps the range.
+  bool node_estimate(std::span<const std::byte> key, u32 node, u64 begin, u64 end,
+                     double& value) const {
+    std::vector<part> parts;
+    point_estimate ignored;
+    accumulate(key, node, 0, begin, end, ignored, parts);
+    value = 0;
+    for (const part& p : parts)
+      value += p.value;
+    return !parts.empty();
+  }
+
+  // The flow's estimate over [begin, end): per epoch, the combination over the path's nodes
+  // that have fragments in that epoch; then the sum over epochs. Grouping by epoch keeps a node
+  // that had no memory (no fragment) in one epoch from dragging a min down with a sum that
+  // misses that epoch's packets. Paths longer than 64 nodes use their first 64.
+  point_estimate estimate(std::span<const std::byte> key, std::span<const u32> path, u64 begin,
+                          u64 end) const {
+    point_estimate out;
+    out.begin_ns = std::numeric_limits<u64>::max();
+    std::vector<part> parts;
+    const usize hops = std::min<usize>(path.size(), 64);
+    for (usize i = 0; i < hops; ++i)
+      accumulate(key, path[i], static_cast<u32>(i), begin, end, out, parts);
+    if (out.fragments == 0) out.begin_ns = out.end_ns = 0;
+    // parts is ordered by hop, then epoch; regroup by epoch, then hop.
+    std::sort(parts.begin(), parts.end(), [](const part& a, const part& b) {
+      return a.epoch != b.epoch ? a.epoch < b.epoch : a.hop < b.hop;
+    });
+    u64 seen_hops = 0;
+    double values[64];
+    for (usize i = 0; i < parts.size();) {
+      u32 n = 0;
+      const u32 epoch = parts[i].epoch;
+      for (; i < parts.size() && parts[i].epoch == epoch; ++i) {
+        values[n++] = parts[i].value;
+        seen_hops |= u64{1} << parts[i].hop;
+      }
+      out.value += combine(values, n);
+    }
+    out.nodes = static_cast<u32>(std::popcount(seen_hops));
+    return out;
+  }
+
+  // Indices of the candidates whose estimate over [begin, end) is at least `threshold`.
+  std::vector<usize> heavy_hitters(std::span<const flow_query> candidates, u64 begin, u64 end,
+                                   double threshold) const {
+    std::vector<usize> out;
+    for (usize i = 0; i < candidates.size(); ++i) {
+      if (estimate(candidates[i].key, candidates[i].path, begin, end).value >= threshold) {
+        out.push_back(i);
+      }
+    }
+    return out;
+  }
+
+  // The node's unsampled fragments overlapping [begin, end), folded to the smallest width among
+  // them and merged into one sketch. NotFound if there is none; FailedPrecondition if widths
+  // are not powers of two apart, seeds differ, or a fragment is sampled (a sampled fragment
+  // holds only some flows and cannot be added to the others).
+  absl::StatusOr<Sketch> merged(u32 node, u64 begin, u64 end) const {
+    const auto it = by_node_.find(node);
+    std::vector<const fragment_type*> parts;
+    if (it != by_node_.end()) {
+      for (const fragment_type& f : it->second) {
+        if (f.header().overlaps(begin, end)) parts.push_back(&f);
+      }
+    }
+    if (parts.empty()) {
+      return absl::NotFoundError(
+          absl::StrCat("fragment_collector: node ", node, " has no fragment in the range"));
+    }
+    u32 width = std::numeric_limits<u32>::max();
+    for (const fragment_type* f : parts) {
+      if (f->header().slots != 1) {
+        return absl::FailedPreconditionError(
+            "fragment_collector: cannot merge sampled fragments (slots > 1)");
+      }
+      width = std::min(width, f->sketch().width());
+    }
+    std::optional<Sketch> acc;
+    for (const fragment_type* f : parts) {
+      u32 halvings = 0;
+      while ((u64{width} << halvings) < f->sketch().width())
+        ++halvings;
+      if ((u64{width} << halvings) != f->sketch().width()) {
+        return absl::FailedPreconditionError(absl::StrCat("fragment_collector: widths ", width,
+                                                          " and ", f->sketch().width(),
+                                                          " are not a power of two apart"));
+      }
+      absl::StatusOr<Sketch> folded =
+          halvings == 0 ? absl::StatusOr<Sketch>(f->sketch()) : f->sketch().fold(halvings);
+      if (!folded.ok()) return folded.status();
+      if (!acc) {
+        acc.emplace(*std::move(folded));
+      } else if (absl::Status s = acc->merge(*folded); !s.ok()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("fragment_collector: node ", node, ": ", s.message()));
+      }
+    }
+    return *std::move(acc);
+  }
+
+ private:
+  // One node's sum over one epoch.
+  struct part {
+    u32 epoch;
+    u32 hop;
+    double value;
+  };
+
+  // Appends to parts the node's per-epoch sums over the fragments overlapping [begin, end).
+  void accumulate(std::span<const std::byte> key, u32 node, u32 hop, u64 begin, u64 end,
+                  point_estimate& out, std::vector<part>& parts) const {
+    const auto it = by_node_.find(node);
+    if (it == by_node_.end()) return;
+    u64 seed = 0;
+    hash_family h{hash128{0, 0}};
+    bool hashed = false;
+    for (const fragment_type& f : it->second) {
+      const fragment_header& fh = f.header();
+      if (!fh.overlaps(begin, end)) continue;
+      // Fragments are in time order, so one epoch's fragments are adjacent.
+      if (parts.empty() || parts.back().hop != hop || parts.back().epoch != fh.epoch) {
+        parts.push_back({fh.epoch, hop, 0.0});
+      }
+      if (!hashed || fh.seed != seed) {
+        h = make_hash_family(key, fh.seed);
+        seed = fh.seed;
+        hashed = true;
+      }
+      if (!fh.tracks(h)) continue;
+      // UnivMon estimates by key bytes: it derives its levels' hashes itself.
+      double e = 0;
+      if constexpr (requires { f.sketch().estimate(h); }) {
+        e = static_cast<double>(f.sketch().estimate(h));
+      } else {
+        e = static_cast<double>(f.sketch().estimate(key));
+      }
+      parts.back().value += static_cast<double>(fh.slots) * e;
+      ++out.fragments;
+      out.begin_ns = std::min(out.begin_ns, fh.represented_begin());
+      out.end_ns = std::max(out.end_ns, fh.represented_end());
+    }
+  }
+
+  static double combine(double* values, u32 n) {
+    if (n == 0) return 0;
+    if constexpr (Combine == path_combine::min) {
+      return *std::min_element(values, values + n);
+    } else {
+      std::sort(values, values + n);
+      return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+    }
+  }
+
+  static bool before(const fragment_type& f, const fragment_header& h) {
+    return f.header().begin_ns < h.begin_ns;
+  }
+
+  std::map<u32, std::vector<fragment_type>> by_node_;
+  usize count_ = 0;
+};
+
+}  // namespace innet::sketch

@@ -1,0 +1,204 @@
+// switch_digest: the 128-bit flow digest a switch can compute, and its C++ twin.
+//
+// Host, XDP and GPU sketches hash a flow key once with XXH3-128 and derive every row's column
+// from the two halves (innet::hash_family, core/hash_family.hpp). A switch pipeline cannot run
+// XXH3: its hash units compute CRCs of header fields, and its ALUs add, shift and (in the v1model
+// architecture p4/ targets) multiply fixed-width integers. So a switch-side fragment
+// (p4/sketch_fragment.p4) feeds hash_family a different 128-bit digest, and the collector, to
+// query that fragment, computes exactly the same digest here:
+//
+//   count_min.estimate(hash_family(switch_digest(five_tuple.to_bytes(), seed)))
+//
+// The digest of a key (the 13 bytes of five_tuple::to_bytes(), which is also the order in which
+// the P4 program lists the header fields it hashes), under a node's 64-bit fragment seed:
+//
+//   lane0 = CRC-32/ISO-HDLC(key)   v1model HashAlgorithm.crc32 (BMv2's crc32)
+//   lane1 = CRC-32/ISCSI(key)      "CRC-32C"   } HashAlgorithm.crc32_custom, each configured by
+//   lane2 = CRC-32/BASE91-D(key)   "CRC-32D"   } the control plane with the polynomial below
+//   lane3 = CRC-32/AUTOSAR(key)                } (reflected, init and xorout 0xFFFFFFFF)
+//
+//   pre_low  = lane0 << 32 | lane1          pre_high = lane2 << 32 | lane3
+//   low      = pre_low  * m0 + a0           high     = pre_high * m1 + a1      (mod 2^64)
+//   digest   = hash128{low, high}           (m0, a0, m1, a1) = switch_seed_params(seed)
+//
+// Why four different polynomials. hash_family takes row r's column from the high bits of
+// low + r * (high | 1). With the seed passed to each row's CRC as its initial value, as DPDK's
+// sketch does, the rows are the same linear function of the key plus a constant, and keys that
+// collide in one row collide in all of them. Four polynomials give four different linear
+// functions, 128 bits that differ for all but ~2^-64 of key pairs (a 32-bit CRC alone would
+// leave 2^-32 of pairs colliding in every row at every node).
+//
+// Why a multiply-add with seed-derived constants, rather than the seed as the CRCs' initial
+// value. A CRC is affine over GF(2): crc_init(x) = crc_0(x) XOR c(init, length). Keys of equal
+// length that collide under one initial value collide under every other, so two nodes seeded
+// that way would share their collisions, and the collector's min over the fragments on a path
+// would gain nothing from the second fragment. Multiply-add by an odd multiplier drawn from the
+// seed is the classic multiply-shift universal family (Dietzfelbinger et al.): for two distinct
+// 64-bit inputs the top b bits agree with probability about 2^-b over the multiplier, so each
+// node's collisions are its own. The switch_digest tests measure both properties at
+// power-of-two widths: rows of one fragment, and row 0 of two nodes, collide together at
+// ~1/width, and the two CRC-seeded constructions above do not.
+//
+// Target cost: four CRC units over 104 bits, two 64-bit multiplies and adds per packet, then per
+// row one add and one shift. BMv2 (v1model) runs all of it. A target without a 64-bit
+// multiplier (Tofino) would instead pick the per-node function in the hash unit itself, e.g.
+// seed-selected polynomials; that target is not written here.
+//
+// Freestanding and constexpr (no standard library headers): the generator of p4/'s constants and
+// the tests evaluate the same functions at compile time.
+#pragma once
+
+#include "innet/core/detail/freestanding.hpp"
+
+namespace innet::sketch {
+
+// A CRC in the Rocksoft/Williams model (the parameters of Greg Cook's CRC catalogue), for the
+// reflected-in-and-out or neither cases (refin == refout). `check` is the CRC of the ASCII
+// bytes "123456789", as catalogued.
+struct crc_spec {
+  unsigned width;  // 8..64
+  u64 poly;        // normal (MSB-first) form, without the x^width term
+  u64 init;
+  bool reflected;
+  u64 xorout;
+  u64 check;
+};
+
+inline constexpr crc_spec crc32_iso_hdlc{32, 0x04C11DB7, 0xFFFFFFFF, true, 0xFFFFFFFF, 0xCBF43926};
+inline constexpr crc_spec crc32_iscsi{32, 0x1EDC6F41, 0xFFFFFFFF, true, 0xFFFFFFFF, 0xE3069283};
+inline constexpr crc_spec crc32_base91_d{32, 0xA833982B, 0xFFFFFFFF, true, 0xFFFFFFFF, 0x87315576};
+inline constexpr crc_spec crc32_autosar{32, 0xF4ACFB13, 0xFFFFFFFF, true, 0xFFFFFFFF, 0x1697D06A};
+inline constexpr crc_spec crc32_mpeg2{32, 0x04C11DB7, 0xFFFFFFFF, false, 0, 0x0376E6E7};
+inline constexpr crc_spec crc32_aixm{32, 0x814141AB, 0, false, 0, 0x3010BF7F};
+inline constexpr crc_spec crc16_arc{16, 0x8005, 0, true, 0, 0xBB3D};
+inline constexpr crc_spec crc64_xz{64,      0x42F0E1EBA9EA3693, ~u64{0}, true,
+                                   ~u64{0}, 0x995DC9BBDF1939FA};
+inline constexpr crc_spec crc64_ecma_182{64, 0x42F0E1EBA9EA3693, 0, false, 0, 0x6C40DF5F0B497347};
+
+namespace detail {
+
+INNET_HD constexpr u64 width_mask(unsigned width) noexcept {
+  return width >= 64 ? ~u64{0} : (u64{1} << width) - 1;
+}
+
+INNET_HD constexpr u64 reflect_bits(u64 value, unsigned width) noexcept {
+  u64 out = 0;
+  for (unsigned i = 0; i < width; ++i)
+    out |= ((value >> i) & 1) << (width - 1 - i);
+  return out;
+}
+
+// One byte through the shift register, bit by bit. `poly` is s.poly, bit-reversed when the CRC
+// is reflected (computed once per message by crc()).
+INNET_HD constexpr u64 crc_byte(const crc_spec& s, u64 poly, u64 reg, u8 byte) noexcept {
+  if (s.reflected) {
+    reg ^= byte;
+    for (int bit = 0; bit < 8; ++bit)
+      reg = (reg & 1) != 0 ? (reg >> 1) ^ poly : reg >> 1;
+    return reg;
+  }
+  const u64 top = u64{1} << (s.width - 1);
+  reg ^= u64{byte} << (s.width - 8);
+  for (int bit = 0; bit < 8; ++bit)
+    reg = (reg & top) != 0 ? (reg << 1) ^ poly : reg << 1;
+  return reg & width_mask(s.width);
+}
+
+}  // namespace detail
+
+// The CRC of bytes[0, size) under `s`; Bytes is any indexable sequence of u8 or std::byte.
+template <class Bytes>
+INNET_HD constexpr u64 crc(const crc_spec& s, const Bytes& bytes, usize size) noexcept {
+  const u64 poly = s.reflected ? detail::reflect_bits(s.poly, s.width) : s.poly;
+  u64 reg = s.reflected ? detail::reflect_bits(s.init, s.width) : s.init;
+  for (usize i = 0; i < size; ++i)
+    reg = detail::crc_byte(s, poly, reg, static_cast<u8>(bytes[i]));
+  return (reg ^ s.xorout) & detail::width_mask(s.width);
+}
+
+// A byte-at-a-time table for `s`: entry b is the register after byte b from zero. Same result as
+// crc(), eight times fewer steps (the collector hashes every flow it queries).
+struct crc_table {
+  u64 entries[256];
+  u64 initial_register;  // init, bit-reversed for a reflected CRC
+};
+
+INNET_HD constexpr crc_table make_crc_table(const crc_spec& s) noexcept {
+  crc_table t{};
+  const u64 poly = s.reflected ? detail::reflect_bits(s.poly, s.width) : s.poly;
+  for (unsigned b = 0; b < 256; ++b)
+    t.entries[b] = detail::crc_byte(s, poly, 0, static_cast<u8>(b));
+  t.initial_register = s.reflected ? detail::reflect_bits(s.init, s.width) : s.init;
+  return t;
+}
+
+template <class Bytes>
+INNET_HD constexpr u64 crc(const crc_spec& s, const crc_table& t, const Bytes& bytes,
+                           usize size) noexcept {
+  u64 reg = t.initial_register;
+  for (usize i = 0; i < size; ++i) {
+    const u8 byte = static_cast<u8>(bytes[i]);
+    if (s.reflected) {
+      reg = t.entries[(reg ^ byte) & 0xFF] ^ (reg >> 8);
+    } else {
+      reg = (t.entries[((reg >> (s.width - 8)) ^ byte) & 0xFF] ^ (reg << 8)) &
+            detail::width_mask(s.width);
+    }
+  }
+  return (reg ^ s.xorout) & detail::width_mask(s.width);
+}
+
+// The four CRC lanes, in digest order (see the file comment), and their tables.
+inline constexpr crc_spec switch_digest_lanes[4] = {crc32_iso_hdlc, crc32_iscsi, crc32_base91_d,
+                                                    crc32_autosar};
+inline constexpr crc_table switch_digest_tables[4] = {
+    make_crc_table(switch_digest_lanes[0]), make_crc_table(switch_digest_lanes[1]),
+    make_crc_table(switch_digest_lanes[2]), make_crc_table(switch_digest_lanes[3])};
+
+// The per-node constants of the digest's multiply-add, which the control plane installs in the
+// switch (p4/sketch_fragment.p4's sketch_config table). Multipliers are odd, so each multiply-add
+// is a bijection of 64-bit values.
+struct switch_seed {
+  u64 multiplier_low;
+  u64 addend_low;
+  u64 multiplier_high;
+  u64 addend_high;
+
+  friend constexpr bool operator==(const switch_seed&, const switch_seed&) = default;
+};
+
+namespace detail {
+// SplitMix64's output function: consecutive states give independent-looking words.
+INNET_HD constexpr u64 splitmix64_at(u64 seed, u64 step) noexcept {
+  u64 z = seed + step * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+}  // namespace detail
+
+INNET_HD constexpr switch_seed switch_seed_params(u64 seed) noexcept {
+  return {detail::splitmix64_at(seed, 1) | 1, detail::splitmix64_at(seed, 2),
+          detail::splitmix64_at(seed, 3) | 1, detail::splitmix64_at(seed, 4)};
+}
+
+// The digest of the key bytes[0, size) (13 bytes of five_tuple::to_bytes() on a switch), as the
+// P4 fragment computes it; feed it to innet::hash_family.
+template <class Bytes>
+INNET_HD constexpr hash128 switch_digest(const Bytes& bytes, usize size,
+                                         const switch_seed& s) noexcept {
+  const auto lane = [&](int i) {
+    return crc(switch_digest_lanes[i], switch_digest_tables[i], bytes, size);
+  };
+  const u64 pre_low = lane(0) << 32 | lane(1);
+  const u64 pre_high = lane(2) << 32 | lane(3);
+  return {pre_low * s.multiplier_low + s.addend_low, pre_high * s.multiplier_high + s.addend_high};
+}
+
+// The same for a container with size() (std::array<std::byte, 13>, std::span, ...).
+template <class Bytes>
+INNET_HD constexpr hash128 switch_digest(const Bytes& bytes, u64 seed) noexcept {
+  return switch_digest(bytes, bytes.size(), switch_seed_params(seed));
+}
+
+}  // namespace innet::sketch
