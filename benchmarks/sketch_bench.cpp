@@ -97,7 +97,6 @@ struct trace_keys {
   std::vector<std::byte> flows;    // flow_count keys, distinct
   std::vector<std::uint32_t> sizes;
 
-  const std::byte* packet(std::size_t i) const { return packets.data() + i * key_size; }
   std::span<const std::byte> flow(std::size_t f) const {
     return {flows.data() + f * key_size, key_size};
   }
@@ -209,9 +208,15 @@ const accuracy& cached(const std::string& key, Compute&& compute) {
   return it->second;
 }
 
-std::span<const std::byte> key_at(std::size_t i) {
-  return {trace().packet(i), key_size};
-}
+// The packet keys as the timed loops read them: through a pointer fetched once, so the loops
+// do not pay for trace()'s initialisation guard (an out-of-line call, where GCC does not inline
+// it) on every key.
+struct key_stream {
+  const std::byte* base = trace().packets.data();
+
+  const std::byte* data(std::size_t i) const { return base + i * key_size; }
+  std::span<const std::byte> operator[](std::size_t i) const { return {data(i), key_size}; }
+};
 
 // --- timed loops shared by the innet sketches --------------------------------------------------
 
@@ -229,17 +234,26 @@ void add(Sketch& sketch, std::span<const std::byte> key) {
 
 template <class Sketch>
 void warm_up(Sketch& sketch) {
+  const key_stream keys;
   for (std::size_t i = 0; i < warm_up_keys; ++i)
-    add(sketch, key_at(i));
+    add(sketch, keys[i]);
+}
+
+template <class Sketch>
+void feed_trace(Sketch& sketch) {
+  const key_stream keys;
+  for (std::size_t i = 0; i < packet_count; ++i)
+    add(sketch, keys[i]);
 }
 
 template <class Sketch>
 void scalar_loop(benchmark::State& state, Sketch& sketch) {
   warm_up(sketch);
+  const key_stream keys;
   std::size_t position = 0;
   for (auto _ : state) {
     for (std::size_t i = 0; i < keys_per_iteration; ++i)
-      add(sketch, key_at(position + i));
+      add(sketch, keys[position + i]);
     position = advance(position);
   }
   benchmark::DoNotOptimize(sketch.counters().data());
@@ -251,13 +265,14 @@ template <std::size_t Burst, class Sketch>
 void burst_loop(benchmark::State& state, Sketch& sketch) {
   static_assert(keys_per_iteration % Burst == 0);
   warm_up(sketch);
-  std::array<std::span<const std::byte>, Burst> keys;
+  const key_stream keys;
+  std::array<std::span<const std::byte>, Burst> burst;
   std::size_t position = 0;
   for (auto _ : state) {
     for (std::size_t b = 0; b < keys_per_iteration; b += Burst) {
       for (std::size_t i = 0; i < Burst; ++i)
-        keys[i] = key_at(position + b + i);
-      sketch.update_burst(std::span<const std::span<const std::byte>>(keys));
+        burst[i] = keys[position + b + i];
+      sketch.update_burst(std::span<const std::span<const std::byte>>(burst));
     }
     position = advance(position);
   }
@@ -267,11 +282,12 @@ void burst_loop(benchmark::State& state, Sketch& sketch) {
 
 // The cost of reading each key and computing its hash family, with no counters touched.
 void bm_hash_only(benchmark::State& state) {
+  const key_stream keys;
   std::size_t position = 0;
   std::uint64_t sink = 0;
   for (auto _ : state) {
     for (std::size_t i = 0; i < keys_per_iteration; ++i) {
-      const auto h = innet::make_hash_family(key_at(position + i), sketch_seed);
+      const auto h = innet::make_hash_family(keys[position + i], sketch_seed);
       sink += h.index(0, cache_width) ^ h.index(depth - 1, cache_width);
     }
     position = advance(position);
@@ -312,122 +328,10 @@ void run_mode(benchmark::State& state, Sketch& sketch, mode m) {
   }
 }
 
-// PROTOTYPE (to be removed): the proposed count_min::update_burst, as a free function.
-template <class HashOf>
-void proto_burst(sk::count_min<std::uint32_t>& sketch, std::size_t n, HashOf&& hash_of) {
-  using Counter = std::uint32_t;
-  using innet::usize;
-  Counter* const c = const_cast<Counter*>(sketch.counters().data());
-  const unsigned bits = sk::detail::pow2_bits(sketch.width());
-  sk::detail::with_width(sketch.width(), bits, [&](auto w) {
-    sk::detail::with_depth(sketch.depth(), [&](auto depth) {
-      if (sketch.memory_bytes() <= (std::size_t{256} << 10)) {
-        for (usize i = 0; i < n; ++i)
-          sk::detail::count_min_add(c, innet::u32{depth}, w, hash_of(i), Counter{1});
-        return;
-      }
-      if constexpr (std::is_integral_v<decltype(depth)>) {
-        for (usize i = 0; i < n; ++i)
-          sk::detail::count_min_add(c, depth, w, hash_of(i), Counter{1});
-      } else {
-        constexpr innet::u32 d = decltype(depth)::value;
-        std::array<Counter*, sk::detail::burst_size * d> slots;
-        for (usize base = 0; base < n; base += sk::detail::burst_size) {
-          const usize m = std::min(n - base, sk::detail::burst_size);
-          for (usize i = 0; i < m; ++i) {
-            const innet::hash_family h = hash_of(base + i);
-            for (innet::u32 r = 0; r < d; ++r) {
-              Counter* const p = c + sk::detail::slot(w, h, r);
-              __builtin_prefetch(p, 1, 3);
-              slots[i * d + r] = p;
-            }
-          }
-          for (usize i = 0; i < m * d; ++i)
-            *slots[i] = sk::detail::wrapping_add(*slots[i], Counter{1});
-        }
-      }
-    });
-  });
-}
-
-template <std::size_t Burst>
-void proto_burst_loop(benchmark::State& state, sk::count_min<std::uint32_t>& sketch) {
-  warm_up(sketch);
-  const std::uint64_t seed = sketch.seed();
-  std::array<std::span<const std::byte>, Burst> keys;
-  std::size_t position = 0;
-  for (auto _ : state) {
-    for (std::size_t b = 0; b < keys_per_iteration; b += Burst) {
-      for (std::size_t i = 0; i < Burst; ++i)
-        keys[i] = key_at(position + b + i);
-      proto_burst(sketch, Burst,
-                  [&](std::size_t i) { return innet::make_hash_family(keys[i], seed); });
-    }
-    position = advance(position);
-  }
-  benchmark::DoNotOptimize(sketch.counters().data());
-  benchmark::ClobberMemory();
-}
-
-}  // namespace
-#include "/tmp/proto/simd_burst.hpp"
-namespace {
-template <bool Prefetch>
-void proto_simd_loop(benchmark::State& state, sk::count_min<std::uint32_t>& sketch) {
-  warm_up(sketch);
-  auto* c = const_cast<std::uint32_t*>(sketch.counters().data());
-  const unsigned bits = static_cast<unsigned>(std::countr_zero(sketch.width()));
-  const std::uint64_t seed = sketch.seed();
-  std::array<const std::byte*, 32> keys;
-  std::array<std::uint64_t, 32> lens;
-  lens.fill(key_size);
-  std::size_t position = 0;
-  for (auto _ : state) {
-    for (std::size_t b = 0; b < keys_per_iteration; b += 32) {
-      for (std::size_t i = 0; i < 32; ++i)
-        keys[i] = trace().packet(position + b + i);
-      proto::count_min_burst<depth, Prefetch>(c, bits, keys.data(), lens.data(), 32, seed);
-    }
-    position = advance(position);
-  }
-  benchmark::DoNotOptimize(c);
-  benchmark::ClobberMemory();
-}
-
-void bm_proto(benchmark::State& state, std::uint32_t width, int variant) {
-  auto sketch = new_count_min(width);
-  auto check = new_count_min(width);
-  for (std::size_t i = 0; i < 4096; ++i)
-    add(check, key_at(i));
-  auto copy = new_count_min(width);
-  proto_burst(copy, 4096,
-              [&](std::size_t i) { return innet::make_hash_family(key_at(i), sketch_seed); });
-  if (!std::equal(copy.counters().begin(), copy.counters().end(), check.counters().begin())) {
-    state.SkipWithError("proto differs");
-    return;
-  }
-  switch (variant) {
-    case 0:
-      proto_burst_loop<32>(state, sketch);
-      break;
-    case 1:
-      proto_burst_loop<64>(state, sketch);
-      break;
-    case 2:
-      proto_simd_loop<true>(state, sketch);
-      break;
-    case 3:
-      proto_simd_loop<false>(state, sketch);
-      break;
-  }
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(keys_per_iteration));
-}
-
 void bm_innet_count_min(benchmark::State& state, std::uint32_t width, mode m) {
   const accuracy& a = cached(absl::StrCat("innet_cm/", width), [width] {
     auto sketch = new_count_min(width);
-    for (std::size_t i = 0; i < packet_count; ++i)
-      add(sketch, key_at(i));
+    feed_trace(sketch);
     accuracy result = flow_errors([&](std::size_t f) { return sketch.estimate(trace().flow(f)); });
     row_agreement(result, depth, [&](std::size_t f, std::uint32_t r) {
       const auto h = innet::make_hash_family(trace().flow(f), sketch.seed());
@@ -447,8 +351,7 @@ sk::count_sketch<std::int32_t> new_count_sketch(std::uint32_t width) {
 void bm_innet_count_sketch(benchmark::State& state, std::uint32_t width, mode m) {
   const accuracy& a = cached(absl::StrCat("innet_cs/", width), [width] {
     auto sketch = new_count_sketch(width);
-    for (std::size_t i = 0; i < packet_count; ++i)
-      add(sketch, key_at(i));
+    feed_trace(sketch);
     return flow_errors([&](std::size_t f) { return sketch.estimate(trace().flow(f)); });
   });
   auto sketch = new_count_sketch(width);
@@ -467,16 +370,16 @@ univmon new_univmon() {
 void bm_innet_univmon(benchmark::State& state) {
   const accuracy& a = cached("innet_univmon", [] {
     auto sketch = new_univmon();
-    for (std::size_t i = 0; i < packet_count; ++i)
-      add(sketch, key_at(i));
+    feed_trace(sketch);
     return flow_errors([&](std::size_t f) { return sketch.estimate(trace().flow(f)); });
   });
   auto sketch = new_univmon();
   warm_up(sketch);
+  const key_stream keys;
   std::size_t position = 0;
   for (auto _ : state) {
     for (std::size_t i = 0; i < keys_per_iteration; ++i)
-      add(sketch, key_at(position + i));
+      add(sketch, keys[position + i]);
     position = advance(position);
   }
   benchmark::DoNotOptimize(&sketch);
@@ -556,8 +459,9 @@ void bm_dpdk(benchmark::State& state, std::uint32_t columns, dpdk_call call) {
   const accuracy& a = cached(absl::StrCat("dpdk/", columns), [&] {
     dpdk_sketch sketch(columns);
     if (!sketch.error().empty()) return accuracy{.error = sketch.error()};
+    const key_stream keys;
     for (std::size_t i = 0; i < packet_count; ++i)
-      rte_member_add(sketch.get(), trace().packet(i), 0);
+      rte_member_add(sketch.get(), keys.data(i), 0);
     std::size_t mismatched = 0;
     accuracy result = flow_errors([&](std::size_t f) {
       std::uint64_t count = 0;
@@ -586,20 +490,21 @@ void bm_dpdk(benchmark::State& state, std::uint32_t columns, dpdk_call call) {
     return;
   }
   rte_member_setsum* ss = sketch.get();
+  const key_stream keys;
   for (std::size_t i = 0; i < warm_up_keys; ++i)
-    rte_member_add(ss, trace().packet(i), 0);
+    rte_member_add(ss, keys.data(i), 0);
   std::size_t position = 0;
   if (call == dpdk_call::member_add) {
     for (auto _ : state) {
       for (std::size_t i = 0; i < keys_per_iteration; ++i)
-        rte_member_add(ss, trace().packet(position + i), 0);
+        rte_member_add(ss, keys.data(position + i), 0);
       position = advance(position);
     }
   } else {
     const sketch_update_fn_t update = ss->sketch_update;
     for (auto _ : state) {
       for (std::size_t i = 0; i < keys_per_iteration; ++i)
-        update(ss, trace().packet(position + i), 1);
+        update(ss, keys.data(position + i), 1);
       position = advance(position);
     }
   }
@@ -671,10 +576,6 @@ void register_all([[maybe_unused]] const std::string& dpdk_error) {
           [width, m](benchmark::State& s) { bm_innet_count_sketch(s, width, m); });
     }
   }
-  for (const std::uint32_t width : {cache_width, dram_width})
-    for (int v = 0; v < 4; ++v)
-      benchmark::RegisterBenchmark(absl::StrCat("proto/w", width, "/", v).c_str(),
-                                   [width, v](benchmark::State& s) { bm_proto(s, width, v); });
   benchmark::RegisterBenchmark("innet_univmon/default/scalar", bm_innet_univmon);
 }
 

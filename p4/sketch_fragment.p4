@@ -32,7 +32,9 @@
  * is an export header with flag REQUEST, count 0, and the row and offset to start from. The
  * switch fills the header (node, epoch, sub-epoch, seed, depth, width, count) and appends the
  * counters of that row from that offset, zeroing them if the request has flag RESET (the end of
- * a sub-epoch), and returns the packet to the collector with addresses and ports swapped. With
+ * a sub-epoch), and returns the packet to the requester (addresses and ports swapped, so the
+ * reply comes from the export port) on the collector's port. Exports of other nodes that pass
+ * through (no REQUEST flag, not recirculated here) are forwarded untouched and not counted. With
  * flag WALK it exports the whole fragment from one request: egress clones each filled chunk to
  * the collector's mirror session (INNET_SKETCH_EXPORT_CLONE_SESSION) and recirculates the packet;
  * the next pass advances past the chunk it carries and fills the next one, until the chunk that
@@ -174,8 +176,11 @@ parser SketchParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
     state parse_udp {
         packet.extract(hdr.ports);
         packet.extract(hdr.udp_rest);
-        transition select(hdr.ports.dst_port) {
-            INNET_SKETCH_EXPORT_UDP_PORT: parse_export;
+        // Requests go to the export port; replies (and a walk's recirculated reply) come
+        // from it.
+        transition select(hdr.ports.dst_port, hdr.ports.src_port) {
+            (INNET_SKETCH_EXPORT_UDP_PORT, _): parse_export;
+            (_, INNET_SKETCH_EXPORT_UDP_PORT): parse_export;
             default: accept;
         }
     }
@@ -309,8 +314,19 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
     apply {
         sketch_config.apply();
         if (hdr.sketch_export.isValid() && hdr.udp_rest.isValid()) {
+            // A request, or this switch's own walk coming back: is_export is zero for every
+            // packet entering ingress except one that egress recirculated, which keeps it
+            // (field list 0).
+            bool request = (hdr.sketch_export.flags & INNET_SKETCH_FLAG_REQUEST) != 0;
+            bool walking = meta.is_export == 1;
+            if (!request && !walking) {
+                // Another node's export passing through: forwarded, and not a flow to count.
+                forward.apply();
+                return;
+            }
             if (meta.configured == 0 || hdr.sketch_export.magic != INNET_SKETCH_EXPORT_MAGIC ||
-                hdr.sketch_export.version != INNET_SKETCH_EXPORT_VERSION) {
+                hdr.sketch_export.version != INNET_SKETCH_EXPORT_VERSION ||
+                (request && hdr.sketch_export.count != 0)) {
                 mark_to_drop(standard_metadata);
                 return;
             }

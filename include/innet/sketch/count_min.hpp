@@ -120,9 +120,12 @@ class count_min {
   // of them, then adds in order: the counters of scalar updates, with the cache misses of a
   // sketch larger than L2 overlapped (smaller sketches skip the prefetch pass).
   void update_burst(std::span<const std::span<const std::byte>> keys) {
+    auto hashes = detail::blank_burst();
     while (!keys.empty()) {
       const usize n = std::min(keys.size(), detail::burst_size);
-      add_burst(n, [&](usize i) { return detail::hash_key(keys[i], seed_); });
+      for (usize i = 0; i < n; ++i)
+        hashes[i] = detail::hash_key(keys[i], seed_);
+      add_burst(hashes.data(), n);
       keys = keys.subspan(n);
     }
   }
@@ -130,7 +133,7 @@ class count_min {
   void update_burst(std::span<const hash_family> hashes) {
     while (!hashes.empty()) {
       const usize n = std::min(hashes.size(), detail::burst_size);
-      add_burst(n, [&](usize i) { return hashes[i]; });
+      add_burst(hashes.data(), n);
       hashes = hashes.subspan(n);
     }
   }
@@ -254,12 +257,11 @@ class count_min {
     }
   }
 
-  template <class HashAt>
-  void add_burst(usize n, HashAt&& hash_at) {
+  void add_burst(const hash_family* hashes, usize n) {
     Counter* c = counters_.data();
     total_weight_ += n;
     const bool standard = rule_ == update_rule::standard;
-    detail::run_burst(c, memory_bytes(), shape_, n, hash_at,
+    detail::run_burst(c, memory_bytes(), shape_, hashes, n,
                       [&](const hash_family& h, auto depth, auto w) {
                         if (standard) {
                           detail::count_min_add(c, u32{depth}, w, h, Counter{1});

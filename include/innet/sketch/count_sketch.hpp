@@ -120,39 +120,30 @@ class count_sketch {
   // ---- Updates (weights may be negative) ----
 
   void update(std::span<const std::byte> key, Counter weight = 1) {
-    update(make_hash_family(key, seed_), weight);
+    update(detail::hash_key(key, seed_), weight);
   }
   void update(const hash_family& h, Counter weight = 1) {
     total_weight_ += magnitude(weight);
     Counter* c = counters_.data();
-    dispatch([&](auto depth, auto w) { detail::count_sketch_add(c, u32{depth}, w, h, weight); });
+    detail::with_shape(
+        shape_, [&](auto depth, auto w) { detail::count_sketch_add(c, u32{depth}, w, h, weight); });
   }
 
   // Weight 1 per key; same counters as scalar updates (see count_min::update_burst).
   void update_burst(std::span<const std::span<const std::byte>> keys) {
-    std::array<hash128, detail::burst_size> digests;
+    auto hashes = detail::blank_burst();
     while (!keys.empty()) {
       const usize n = std::min(keys.size(), detail::burst_size);
       for (usize i = 0; i < n; ++i)
-        digests[i] = xxh3_128(keys[i], seed_);
-      dispatch([&](auto depth, auto w) {
-        for (usize i = 0; i < n; ++i)
-          detail::prefetch_rows(counters_.data(), u32{depth}, w, hash_family(digests[i]));
-      });
-      for (usize i = 0; i < n; ++i)
-        update(hash_family(digests[i]), Counter{1});
+        hashes[i] = detail::hash_key(keys[i], seed_);
+      add_burst(hashes.data(), n);
       keys = keys.subspan(n);
     }
   }
   void update_burst(std::span<const hash_family> hashes) {
     while (!hashes.empty()) {
       const usize n = std::min(hashes.size(), detail::burst_size);
-      dispatch([&](auto depth, auto w) {
-        for (usize i = 0; i < n; ++i)
-          detail::prefetch_rows(counters_.data(), u32{depth}, w, hashes[i]);
-      });
-      for (usize i = 0; i < n; ++i)
-        update(hashes[i], Counter{1});
+      add_burst(hashes.data(), n);
       hashes = hashes.subspan(n);
     }
   }
@@ -160,20 +151,22 @@ class count_sketch {
   // ---- Queries ----
 
   Counter estimate(std::span<const std::byte> key) const {
-    return estimate(make_hash_family(key, seed_));
+    return estimate(detail::hash_key(key, seed_));
   }
   Counter estimate(const hash_family& h) const {
     std::array<Counter, format::max_depth> rows;
-    for (u32 r = 0; r < depth_; ++r)
-      rows[r] = row_estimate(h, r);
-    return detail::median_in_place(rows.data(), depth_);
+    detail::with_shape(shape_, [&](auto depth, auto w) {
+      for (u32 r = 0; r < u32{depth}; ++r)
+        rows[r] = detail::count_sketch_row_estimate(counters_.data(), w, h, r);
+    });
+    return detail::median_in_place(rows.data(), shape_.depth);
   }
 
   Counter row_estimate(std::span<const std::byte> key, u32 r) const {
-    return row_estimate(make_hash_family(key, seed_), r);
+    return row_estimate(detail::hash_key(key, seed_), r);
   }
   Counter row_estimate(const hash_family& h, u32 r) const {
-    return detail::with_width(width_, bits_, [&](auto w) {
+    return detail::with_shape(shape_, [&](auto, auto w) {
       return detail::count_sketch_row_estimate(counters_.data(), w, h, r);
     });
   }
@@ -181,55 +174,60 @@ class count_sketch {
   // Estimate of F2 = sum of f(x)^2: the median over rows of the sum of squared counters.
   double l2_squared() const {
     std::array<double, format::max_depth> sums;
-    for (u32 r = 0; r < depth_; ++r) {
+    for (u32 r = 0; r < shape_.depth; ++r) {
       double sum = 0;
       for (const Counter c : row(r))
         sum += static_cast<double>(c) * static_cast<double>(c);
       sums[r] = sum;
     }
-    std::sort(sums.begin(), sums.begin() + depth_);
-    return depth_ % 2 == 1 ? sums[depth_ / 2] : (sums[depth_ / 2 - 1] + sums[depth_ / 2]) / 2;
+    std::sort(sums.begin(), sums.begin() + shape_.depth);
+    return shape_.depth % 2 == 1 ? sums[shape_.depth / 2]
+                                 : (sums[shape_.depth / 2 - 1] + sums[shape_.depth / 2]) / 2;
   }
 
   // 3 * sqrt(l2_squared() / width); holds for a given key with probability >= 1 - delta().
-  double error_bound() const { return detail::count_sketch_c * std::sqrt(l2_squared() / width_); }
+  double error_bound() const {
+    return detail::count_sketch_c * std::sqrt(l2_squared() / shape_.width);
+  }
   double lower_bound(std::span<const std::byte> key) const {
-    return lower_bound(make_hash_family(key, seed_));
+    return lower_bound(detail::hash_key(key, seed_));
   }
   double lower_bound(const hash_family& h) const {
     return static_cast<double>(estimate(h)) - error_bound();
   }
   double upper_bound(std::span<const std::byte> key) const {
-    return upper_bound(make_hash_family(key, seed_));
+    return upper_bound(detail::hash_key(key, seed_));
   }
   double upper_bound(const hash_family& h) const {
     return static_cast<double>(estimate(h)) + error_bound();
   }
 
-  double epsilon() const { return detail::count_sketch_c / std::sqrt(static_cast<double>(width_)); }
+  double epsilon() const {
+    return detail::count_sketch_c / std::sqrt(static_cast<double>(shape_.width));
+  }
   double delta() const {
     const double c = detail::count_sketch_c;
-    return detail::median_failure_probability(depth_, 1 / (c * c));
+    return detail::median_failure_probability(shape_.depth, 1 / (c * c));
   }
 
   // Sum of |weight| over all updates (modulo 2^64): the stream's L1 for insert-only streams.
   u64 total_weight() const { return total_weight_; }
-  u32 depth() const { return depth_; }
-  u32 width() const { return width_; }
+  u32 depth() const { return shape_.depth; }
+  u32 width() const { return shape_.width; }
   u64 seed() const { return seed_; }
   std::span<const Counter> counters() const { return counters_; }
   std::span<const Counter> row(u32 r) const {
-    return std::span<const Counter>(counters_).subspan(usize{r} * width_, width_);
+    return std::span<const Counter>(counters_).subspan(usize{r} * shape_.width, shape_.width);
   }
   usize memory_bytes() const { return counters_.size() * sizeof(Counter); }
 
   // ---- Combining ----
 
   absl::Status merge(const count_sketch& other) {
-    if (depth_ != other.depth_ || width_ != other.width_) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("count_sketch::merge: dimensions differ (", depth_, "x", width_, " vs ",
-                       other.depth_, "x", other.width_, "); fold the wider sketch first"));
+    if (shape_.depth != other.shape_.depth || shape_.width != other.shape_.width) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "count_sketch::merge: dimensions differ (", shape_.depth, "x", shape_.width, " vs ",
+          other.shape_.depth, "x", other.shape_.width, "); fold the wider sketch first"));
     }
     if (seed_ != other.seed_) {
       return absl::InvalidArgumentError(absl::StrCat("count_sketch::merge: seeds differ (", seed_,
@@ -244,12 +242,12 @@ class count_sketch {
 
   // The sketch at width / 2^halvings (sum of blocks of 2^halvings adjacent columns).
   absl::StatusOr<count_sketch> fold(u32 halvings) const {
-    if (halvings >= 32 || width_ % (u32{1} << halvings) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("count_sketch::fold: width ", width_, " is not divisible by 2^", halvings));
+    if (halvings >= 32 || shape_.width % (u32{1} << halvings) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("count_sketch::fold: width ", shape_.width,
+                                                     " is not divisible by 2^", halvings));
     }
     const u32 block = u32{1} << halvings;
-    count_sketch folded(depth_, width_ >> halvings, seed_);
+    count_sketch folded(shape_.depth, shape_.width >> halvings, seed_);
     folded.total_weight_ = total_weight_;
     for (usize i = 0; i < folded.counters_.size(); ++i) {
       Counter sum = 0;
@@ -266,8 +264,8 @@ class count_sketch {
     preamble p;
     p.family = sketch_family::count_sketch;
     p.counter_code = counter_code<Counter>();
-    p.depth = depth_;
-    p.width = width_;
+    p.depth = shape_.depth;
+    p.width = shape_.width;
     p.seed = seed_;
     p.total_weight = total_weight_;
     std::vector<std::byte> out = begin_serialized(p, memory_bytes());
@@ -293,11 +291,18 @@ class count_sketch {
 
  private:
   count_sketch(u32 depth, u32 width, u64 seed)
-      : depth_(depth),
-        width_(width),
-        bits_(detail::pow2_bits(width)),
+      : shape_(detail::shape::of(depth, width)),
         seed_(seed),
         counters_(usize{depth} * width, Counter{0}) {}
+
+  void add_burst(const hash_family* hashes, usize n) {
+    Counter* c = counters_.data();
+    total_weight_ += n;
+    detail::run_burst(c, memory_bytes(), shape_, hashes, n,
+                      [&](const hash_family& h, auto depth, auto w) {
+                        detail::count_sketch_add(c, u32{depth}, w, h, Counter{1});
+                      });
+  }
 
   static u64 magnitude(Counter weight) {
     // |weight| without overflow for the most negative value.
@@ -305,19 +310,10 @@ class count_sketch {
                       : static_cast<u64>(weight);
   }
 
-  template <class F>
-  decltype(auto) dispatch(F&& f) const {
-    return detail::with_width(width_, bits_, [&](auto w) -> decltype(auto) {
-      return detail::with_depth(depth_, [&](auto depth) -> decltype(auto) { return f(depth, w); });
-    });
-  }
-
-  u32 depth_;
-  u32 width_;
-  unsigned bits_;
+  detail::shape shape_;  // depth, width and the hot path's dispatch code
   u64 seed_;
   u64 total_weight_ = 0;
-  std::vector<Counter> counters_;
+  std::vector<Counter, detail::counter_allocator<Counter>> counters_;
 };
 
 }  // namespace innet::sketch

@@ -2,9 +2,10 @@
 // the constants the P4 program (p4/sketch_fragment.p4) shares with C++. All multi-byte fields
 // are BIG-ENDIAN (network order, as a P4 deparser emits them).
 //
-// An export travels as the payload of a UDP datagram to port `udp_port`, over IPv4 and
-// Ethernet. The same header asks for it: a request carries flag `request`, count 0 and the row
-// and offset to start at; the switch fills in the rest and `count` counters from that position.
+// An export is the payload of a UDP datagram over IPv4 and Ethernet. The same header asks for
+// it: a request, sent to UDP port `udp_port`, carries flag `request`, count 0 and the row and
+// offset to start at; the switch fills in the rest and `count` counters from that position and
+// sends the datagram back from port `udp_port` (p4/sketch_fragment.p4).
 //
 //    byte  0               4       5       6       7       8
 //        +---------------+-------+-------+-------+-------+

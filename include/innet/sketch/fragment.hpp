@@ -5,8 +5,8 @@
 // Instead of every switch keeping one sketch for the whole measurement epoch, sized to whatever
 // memory it has left, each node on a flow's path keeps a *fragment* sized to its residual
 // memory, for a window of time it chooses, and exports it to a collector when the window ends
-// (sketch/collector.hpp). The collector combines the fragments on a flow's path (sketch/
-// planner.hpp decides their sizes and windows). A fragment is
+// (sketch/fragment_collector.hpp). The collector combines the fragments on a flow's path
+// (sketch/fragment_planner.hpp decides their sizes and windows). A fragment is
 //
 //   (node, epoch, window [begin_ns, end_ns), seed, sampling slot, sketch)
 //
@@ -16,7 +16,7 @@
 //   different widths fold (width/2^k, sketch fold()) and sum.
 // * Sub-epochs. A node with little memory for its traffic splits the epoch into k sub-epochs
 //   and exports/resets its fragment at the end of each one, so each fragment summarises less
-//   traffic (planner.hpp has the rule and why).
+//   traffic (fragment_planner.hpp has the rule and why).
 // * Sampling slot. In the planner's `sample` mode a fragment additionally tracks only the flows
 //   whose slot, fragment_slot(h, slots), equals its own, and its estimates stand for the whole
 //   epoch after multiplying by `slots` (each flow is tracked in one of the node's k sub-epochs,

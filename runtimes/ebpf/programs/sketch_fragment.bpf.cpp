@@ -15,9 +15,9 @@
 // need no mask: a column is the high half of a product with the width (hash_family::index
 // in BPF's portable 64x64 multiply), whose range the verifier follows through the shifts
 // and adds to within the map value, so fixed_count_min::update_atomic is used as it is.
+#include "innet/ebpf/sketch_fragment.hpp"
 #include "innet/core/xxh3.hpp"
 #include "innet/ebpf/bpf/program.hpp"
-#include "innet/ebpf/sketch_fragment.hpp"
 
 using innet::u16;
 using innet::u32;

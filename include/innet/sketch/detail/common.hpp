@@ -118,18 +118,24 @@ struct counter_allocator {
 };
 
 // A sketch's dimensions with the hot-path dispatch decided once, at construction: `code` selects
-// a compile-time depth (3, 4, 5, or the run-time loop) and the width policy (shift or multiply)
-// in one jump-table switch per update.
+// a compile-time depth (3, 4, 5, or the run-time loop) and the width policy (shift or multiply).
+//
+// The fields the hot path reads are u8 and u64 on purpose. A counter store may alias any object
+// of the counter's type, so with u32 fields and u32 counters the compiler must reload them after
+// every add and re-dispatch on every update; fields it can prove untouched let it hoist the
+// dispatch out of a caller's update loop (measured: 400 -> 600 M/s pre-hashed updates).
 struct shape {
   u32 depth = 0;
   u32 width = 0;
-  unsigned bits = 0;  // pow2_bits(width)
-  u8 code = 0;        // bits 0-1: 0 run-time depth, 1 depth 3, 2 depth 4, 3 depth 5; bit 2: pow2
+  u64 wide_width = 0;  // == width, for any_width
+  u8 bits = 0;         // pow2_bits(width)
+  u8 code = 0;         // bits 0-1: 0 run-time depth, 1 depth 3, 2 depth 4, 3 depth 5; bit 2: pow2
 
   static constexpr shape of(u32 depth, u32 width) noexcept {
     const unsigned bits = pow2_bits(width);
     const u8 depth_code = depth == 3 ? 1 : depth == 4 ? 2 : depth == 5 ? 3 : 0;
-    return {depth, width, bits, static_cast<u8>(depth_code | (bits != 0 ? 4 : 0))};
+    return {depth, width, width, static_cast<u8>(bits),
+            static_cast<u8>(depth_code | (bits != 0 ? 4 : 0))};
   }
   friend constexpr bool operator==(const shape&, const shape&) = default;
 };
@@ -142,11 +148,11 @@ inline decltype(auto) with_shape(const shape& s, F&& f) {
   using c5 = std::integral_constant<u32, 5>;
   switch (s.code) {
     case 1:
-      return f(c3{}, any_width{s.width});
+      return f(c3{}, any_width{s.wide_width});
     case 2:
-      return f(c4{}, any_width{s.width});
+      return f(c4{}, any_width{s.wide_width});
     case 3:
-      return f(c5{}, any_width{s.width});
+      return f(c5{}, any_width{s.wide_width});
     case 4:
       return f(s.depth, pow2_width{s.bits});
     case 5:
@@ -156,7 +162,7 @@ inline decltype(auto) with_shape(const shape& s, F&& f) {
     case 7:
       return f(c5{}, pow2_width{s.bits});
     default:
-      return f(s.depth, any_width{s.width});
+      return f(s.depth, any_width{s.wide_width});
   }
 }
 
@@ -164,27 +170,8 @@ inline decltype(auto) with_shape(const shape& s, F&& f) {
 // lengths passed as constants: XXH3's short-input paths branch on the length, and a constant
 // lets the compiler fold them (13-byte flow keys hash about 20% faster).
 inline hash_family hash_key(std::span<const std::byte> key, u64 seed) noexcept {
-  XXH128_hash_t h;
-  switch (key.size()) {
-    case 4:
-      h = XXH3_128bits_withSeed(key.data(), 4, seed);
-      break;
-    case 8:
-      h = XXH3_128bits_withSeed(key.data(), 8, seed);
-      break;
-    case 13:  // IPv4 five-tuple (net/five_tuple.hpp)
-      h = XXH3_128bits_withSeed(key.data(), 13, seed);
-      break;
-    case 16:
-      h = XXH3_128bits_withSeed(key.data(), 16, seed);
-      break;
-    case 37:  // IPv6 five-tuple
-      h = XXH3_128bits_withSeed(key.data(), 37, seed);
-      break;
-    default:
-      h = XXH3_128bits_withSeed(key.data(), key.size(), seed);
-      break;
-  }
+  const XXH128_hash_t h = key.size() == 13 ? XXH3_128bits_withSeed(key.data(), 13, seed)
+                                           : XXH3_128bits_withSeed(key.data(), key.size(), seed);
   return hash_family(hash128{h.low64, h.high64});
 }
 
@@ -204,27 +191,23 @@ inline constexpr usize prefetch_threshold_bytes = usize{256} << 10;
 // ones prefetch and then recompute their slots.
 inline constexpr u32 max_burst_depth = 8;
 
-// The burst engine of update_burst, for n <= burst_size keys whose hash families hash_at(i)
-// gives. Each key is hashed and its rows' counters prefetched at once (so the misses of early keys
-// overlap the hashing of later ones); then add(h, depth, policy) runs per key in order, with a
-// policy replaying the slots computed in the first pass. Sketches that fit in L2 skip the
-// prefetches. Counters end up exactly as scalar updates leave them: the adds are the kernel's,
-// in the same order.
-template <class Counter, class HashAt, class Add>
-inline void run_burst(const Counter* counters, usize memory_bytes, const shape& s, usize n,
-                      HashAt&& hash_at, Add&& add) {
+// The burst engine of update_burst, for n <= burst_size hash families (hashed first, in a plain
+// loop the compiler keeps tight): computes every row's slot for all of them and prefetches it,
+// then calls add(h, depth, policy) per key in order, with a policy replaying the slots. Sketches
+// that fit in L2 skip the prefetch pass. Counters end up exactly as scalar updates leave them:
+// the adds are the kernel's, in the same order.
+template <class Counter, class Add>
+inline void run_burst(const Counter* counters, usize memory_bytes, const shape& s,
+                      const hash_family* hashes, usize n, Add&& add) {
   with_shape(s, [&](auto depth, auto w) {
     if (memory_bytes <= prefetch_threshold_bytes) {
       for (usize i = 0; i < n; ++i)
-        add(hash_at(i), depth, w);
+        add(hashes[i], depth, w);
       return;
     }
-    std::array<hash_family, burst_size> hashes = blank_burst();
     if (u32{depth} > max_burst_depth) {
-      for (usize i = 0; i < n; ++i) {
-        hashes[i] = hash_at(i);
+      for (usize i = 0; i < n; ++i)
         prefetch_rows(counters, depth, w, hashes[i]);
-      }
       for (usize i = 0; i < n; ++i)
         add(hashes[i], depth, w);
       return;
@@ -232,7 +215,6 @@ inline void run_burst(const Counter* counters, usize memory_bytes, const shape& 
     std::array<u64, burst_size * max_burst_depth> slots;
     const u32 d = depth;
     for (usize i = 0; i < n; ++i) {
-      hashes[i] = hash_at(i);
       for (u32 r = 0; r < d; ++r) {
         const u64 at = slot(w, hashes[i], r);
         slots[i * d + r] = at;
