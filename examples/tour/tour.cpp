@@ -6,6 +6,7 @@ int main() {
   std::printf("innet tour (host runtime)\n");
   tour::core_section();
   tour::workload_section();
+  tour::sketch_section();
   std::printf("\ntour complete\n");
   return 0;
 }

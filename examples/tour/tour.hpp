@@ -11,5 +11,6 @@ inline void heading(const char* area, const char* what) {
 
 void core_section();
 void workload_section();
+void sketch_section();
 
 }  // namespace tour

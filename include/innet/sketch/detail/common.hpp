@@ -146,24 +146,21 @@ inline decltype(auto) with_shape(const shape& s, F&& f) {
   using c3 = std::integral_constant<u32, 3>;
   using c4 = std::integral_constant<u32, 4>;
   using c5 = std::integral_constant<u32, 5>;
-  switch (s.code) {
-    case 1:
-      return f(c3{}, any_width{s.wide_width});
-    case 2:
-      return f(c4{}, any_width{s.wide_width});
-    case 3:
-      return f(c5{}, any_width{s.wide_width});
-    case 4:
-      return f(s.depth, pow2_width{s.bits});
-    case 5:
-      return f(c3{}, pow2_width{s.bits});
-    case 6:
-      return f(c4{}, pow2_width{s.bits});
-    case 7:
-      return f(c5{}, pow2_width{s.bits});
-    default:
-      return f(s.depth, any_width{s.wide_width});
+  // Direct compare-and-branch, most common shapes first, rather than a jump table: an indirect
+  // jump per update measured slower (it is not hoisted and predicts worse on shared cores).
+  if (s.bits != 0) {
+    const pow2_width w{s.bits};
+    if (s.code == 6) [[likely]]
+      return f(c4{}, w);
+    if (s.code == 7) return f(c5{}, w);
+    if (s.code == 5) return f(c3{}, w);
+    return f(s.depth, w);
   }
+  const any_width w{s.wide_width};
+  if (s.code == 2) return f(c4{}, w);
+  if (s.code == 3) return f(c5{}, w);
+  if (s.code == 1) return f(c3{}, w);
+  return f(s.depth, w);
 }
 
 // make_hash_family(key, seed), bit for bit (the same libxxhash function), with the common key
