@@ -234,7 +234,7 @@ TEST_CASE("count_min fold refuses widths not divisible by 2^halvings") {
 TEST_CASE("count_min update_burst gives the counters of scalar updates") {
   for (const update_rule rule : {update_rule::standard, update_rule::conservative}) {
     for (const u32 width : {4096U, 1000U, 1U << 20}) {
-      for (const u32 depth : {1U, 4U, 7U}) {
+      for (const u32 depth : {1U, 4U, 7U, 9U}) {  // 9: deeper than the burst keeps slots for
         const auto stream = zipf_stream(41, 1'000, 500);  // 1000: bursts of 32 and a remainder
         std::vector<std::vector<std::byte>> storage;
         std::vector<std::span<const std::byte>> keys;
@@ -259,6 +259,24 @@ TEST_CASE("count_min update_burst gives the counters of scalar updates") {
         CHECK(hashed == scalar);
       }
     }
+  }
+}
+
+TEST_CASE("count_min hashes a key exactly as make_hash_family does, at every length") {
+  // The sketch hashes common key lengths through length-specialised calls; the families must be
+  // the ones a BPF program or another host computes with make_hash_family.
+  std::vector<std::byte> bytes(100);
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::byte>(i * 37 + 11);
+  for (std::size_t len = 0; len <= bytes.size(); ++len) {
+    const std::span<const std::byte> key(bytes.data(), len);
+    auto by_key = make(3, 1000, 21);
+    auto by_family = make(3, 1000, 21);
+    by_key.update(key, 5);
+    by_family.update(innet::make_hash_family(key, 21), 5);
+    CAPTURE(len);
+    CHECK(by_key == by_family);
+    CHECK(by_key.estimate(key) == 5);
   }
 }
 

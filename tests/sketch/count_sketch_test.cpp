@@ -228,8 +228,8 @@ TEST_CASE("count_sketch fold equals the sketch built directly at the smaller wid
 
 TEST_CASE("count_sketch update_burst gives the counters of scalar updates") {
   const auto stream = zipf_stream(41, 1'000, 500);
-  for (const u32 width : {4096U, 1000U}) {
-    for (const u32 depth : {1U, 5U, 6U}) {
+  for (const u32 width : {4096U, 1000U, 1U << 17}) {  // 2^17: large enough to prefetch
+    for (const u32 depth : {1U, 5U, 6U, 9U}) {
       std::vector<std::span<const std::byte>> keys;
       std::vector<innet::hash_family> hashes;
       for (const item& it : stream) {

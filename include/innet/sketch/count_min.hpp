@@ -22,6 +22,11 @@
 // columns: because index(w / 2) == index(w) >> 1, a standard sketch folded to width w / 2^k
 // equals the one built directly at that width with the same seed. Folding or merging
 // conservative sketches keeps estimate >= f(x) but not equality with a direct build.
+//
+// Speed: a key is hashed once (XXH3-128); the row loop is unrolled for depths 3-5 and uses a
+// shift for power-of-two widths (detail/common.hpp). update_burst hashes up to 32 keys, then
+// prefetches every row's counter for all of them, then adds, so a DRAM-sized sketch overlaps its
+// cache misses; counters of 2 MiB or more sit on transparent huge pages to spare the TLB.
 #pragma once
 
 #include <algorithm>
@@ -64,8 +69,8 @@ class count_min {
     return count_min(depth, width, seed, rule);
   }
 
-  // width = ceil(e / epsilon), depth = ceil(ln(1 / delta)). 0 < epsilon <= 1 (well, any epsilon
-  // giving a width below 2^32), 0 < delta < 1 (depth at most format::max_depth).
+  // width = ceil(e / epsilon), depth = ceil(ln(1 / delta)), for 0 < epsilon <= 1 and
+  // 0 < delta < 1 whose width stays below 2^32 and depth at most format::max_depth.
   static absl::StatusOr<count_min> from_error(double epsilon, double delta, u64 seed,
                                               update_rule rule = update_rule::standard) {
     if (!(epsilon > 0 && epsilon <= 1) || !(delta > 0 && delta < 1)) {
@@ -247,6 +252,13 @@ class count_min {
 
   void add(const hash_family& h, Counter weight) {
     Counter* c = counters_.data();
+    // The usual fragment shape (depth 4, power-of-two width: it folds) checked first, on its
+    // own: GCC then keeps the shape code in a register across a caller's update loop, which
+    // measured 40% faster for pre-hashed updates than entering with_shape's general dispatch.
+    if (shape_.code == detail::shape::depth4_pow2 && rule_ == update_rule::standard) {
+      detail::count_min_add(c, 4u, detail::pow2_width{shape_.bits}, h, weight);
+      return;
+    }
     if (rule_ == update_rule::standard) {
       detail::with_shape(
           shape_, [&](auto depth, auto w) { detail::count_min_add(c, u32{depth}, w, h, weight); });

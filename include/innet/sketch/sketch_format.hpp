@@ -52,8 +52,8 @@ inline constexpr usize checksum_size = 8;
 inline constexpr usize overhead = preamble_size + checksum_size;
 inline constexpr u8 flag_conservative = 0x01;
 inline constexpr u8 known_flags = flag_conservative;
-// Rows per sketch. Deep enough for any delta a double can express (ln(1e300) < 700 would be
-// silly; 64 rows is delta = e^-64), and small enough that per-key row buffers live on the stack.
+// Rows per sketch at most: 64 rows is Count-Min's delta = e^-64, far past any useful confidence,
+// and keeps per-key row buffers (Count Sketch's median) small enough for the stack.
 inline constexpr u32 max_depth = 64;
 
 // Field offsets.
