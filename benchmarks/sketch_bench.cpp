@@ -27,7 +27,9 @@
 // num_col = (u32)(4.0 / error_rate / sample_rate); row r's column is
 // rte_hash_crc(key, key_len, (u32)seed_r) % num_col, seeds from rte_rand(). With sample_rate = 1
 // it is a plain Count-Min (min of the rows). Its rows are sized here to the memory of the innet
-// Count-Min they sit next to (the nearest num_col; `mem` prints both), and once more at the
+// Count-Min they sit next to (the nearest num_col; `mem` prints both); for the cache-resident
+// size also at the narrowest width, not a power of two, whose ARE is at most innet's (`_eqerr`,
+// found by bisection over error runs at start-up, about two seconds); and once more at the
 // next power-of-two width (more memory than innet's): CRC32C is affine in its seed, so for a
 // fixed key length row r's hash is crc(key) ^ c_r, and modulo 2^b every row is the same
 // permutation of the same buckets, so the rows share all collisions. Two DPDK rows per size:
@@ -66,19 +68,9 @@
 #include "absl/strings/str_cat.h"
 #include "innet/core/hash.hpp"
 #include "innet/net/five_tuple.hpp"
-// GCC 12 at -O3 flags count_sketch::estimate's row array as maybe-uninitialized once it is
-// inlined here (a false positive: the rows it reads are the ones it wrote); issue 4's report
-// asks for the array to be value-initialised, after which these pragmas can go.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "innet/sketch/count_min.hpp"
 #include "innet/sketch/count_sketch.hpp"
 #include "innet/sketch/univmon.hpp"
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 #include "innet/workload/flow_trace.hpp"
 
 #if INNET_SKETCH_BENCH_DPDK

@@ -45,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "innet/core/hash.hpp"
 #include "innet/sketch/detail/common.hpp"
+#include "innet/sketch/detail/hash_burst.hpp"
 #include "innet/sketch/detail/rows.hpp"
 #include "innet/sketch/sketch_format.hpp"
 
@@ -128,8 +129,7 @@ class count_min {
     auto hashes = detail::blank_burst();
     while (!keys.empty()) {
       const usize n = std::min(keys.size(), detail::burst_size);
-      for (usize i = 0; i < n; ++i)
-        hashes[i] = detail::hash_key(keys[i], seed_);
+      detail::hash_burst(keys.first(n), seed_, hashes.data());
       add_burst(hashes.data(), n);
       keys = keys.subspan(n);
     }

@@ -39,6 +39,7 @@
 #include "absl/strings/str_cat.h"
 #include "innet/core/hash.hpp"
 #include "innet/sketch/detail/common.hpp"
+#include "innet/sketch/detail/hash_burst.hpp"
 #include "innet/sketch/detail/rows.hpp"
 #include "innet/sketch/sketch_format.hpp"
 
@@ -134,8 +135,7 @@ class count_sketch {
     auto hashes = detail::blank_burst();
     while (!keys.empty()) {
       const usize n = std::min(keys.size(), detail::burst_size);
-      for (usize i = 0; i < n; ++i)
-        hashes[i] = detail::hash_key(keys[i], seed_);
+      detail::hash_burst(keys.first(n), seed_, hashes.data());
       add_burst(hashes.data(), n);
       keys = keys.subspan(n);
     }
@@ -154,7 +154,7 @@ class count_sketch {
     return estimate(detail::hash_key(key, seed_));
   }
   Counter estimate(const hash_family& h) const {
-    std::array<Counter, format::max_depth> rows;
+    std::array<Counter, format::max_depth> rows{};
     detail::with_shape(shape_, [&](auto depth, auto w) {
       for (u32 r = 0; r < u32{depth}; ++r)
         rows[r] = detail::count_sketch_row_estimate(counters_.data(), w, h, r);
