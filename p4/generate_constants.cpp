@@ -50,6 +50,11 @@ std::string generate() {
   out << "#define INNET_SKETCH_INDEX_SHIFT " << 64 - p::width_bits
       << "  // row column = x >> this (hash_family::index_pow2)\n";
   out << "#define INNET_SKETCH_COUNTER_BITS " << p::counter_bits << "\n";
+  out << "#define INNET_SKETCH_COUNTER_BYTES " << p::counter_bytes << "\n";
+  out << "#define INNET_SKETCH_BANKS " << p::bank_count
+      << "  // counting bank = sub_epoch & 1; exports read the other\n";
+  out << "#define INNET_SKETCH_REGISTER_SIZE " << p::bank_count * p::width
+      << "  // per row: bank b's column c at b * WIDTH + c\n";
   out << "#define INNET_SKETCH_COUNTERS_PER_EXPORT " << p::counters_per_export << "\n";
   out << "#define INNET_SKETCH_EXPORT_CLONE_SESSION " << p::export_clone_session << "\n";
   out << "#define INNET_SKETCH_EXPORT_HEADER_BYTES " << f::header_size << "\n\n";
@@ -62,6 +67,9 @@ std::string generate() {
   out << "const bit<16> INNET_SKETCH_EXPORT_UDP_PORT = " << f::udp_port << ";\n";
   out << "const bit<32> INNET_SKETCH_EXPORT_MAGIC = " << hex(f::magic, 8) << ";\n";
   out << "const bit<8> INNET_SKETCH_EXPORT_VERSION = " << int{f::version} << ";\n";
+  out << "// The header's first 40 bits, magic then version, as the parser looks ahead at them.\n";
+  out << "const bit<40> INNET_SKETCH_EXPORT_MAGIC_VERSION = "
+      << hex(std::uint64_t{f::magic} << 8 | f::version, 10) << ";\n";
   out << "const bit<8> INNET_SKETCH_FAMILY_COUNT_MIN = "
       << int{static_cast<u8>(sketch_family::count_min)} << ";\n";
   out << "const bit<8> INNET_SKETCH_COUNTER_CODE = " << hex(counter_code<u32>(), 2)
@@ -88,6 +96,15 @@ std::string generate() {
     out << "const bit<32> " << prefix << "CHECK = " << hex(s.check, 8)
         << ";  // CRC of \"123456789\"\n";
   }
+  out << "\n// SplitMix64 (innet::sketch::splitmix64_constants), from which the switch derives\n"
+         "// switch_seed_params(seed): word k = mix(seed + k * GAMMA), k = 1..4.\n";
+  namespace m = splitmix64_constants;
+  out << "const bit<64> INNET_SKETCH_SPLITMIX_GAMMA = " << hex(m::gamma, 16) << ";\n";
+  out << "const bit<64> INNET_SKETCH_SPLITMIX_MULTIPLIER1 = " << hex(m::multiplier1, 16) << ";\n";
+  out << "const bit<64> INNET_SKETCH_SPLITMIX_MULTIPLIER2 = " << hex(m::multiplier2, 16) << ";\n";
+  out << "#define INNET_SKETCH_SPLITMIX_SHIFT1 " << m::shift1 << "\n";
+  out << "#define INNET_SKETCH_SPLITMIX_SHIFT2 " << m::shift2 << "\n";
+  out << "#define INNET_SKETCH_SPLITMIX_SHIFT3 " << m::shift3 << "\n";
   out << "\n#endif  // INNET_SKETCH_CONSTANTS_P4_\n";
   return out.str();
 }

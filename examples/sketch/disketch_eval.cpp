@@ -7,20 +7,23 @@
 //   * every switch's residual memory drawn per epoch from a lognormal (mean 1, sigma 0.8) times
 //     a memory level; the sweep scales the level, every draw stays the same.
 //
-// Contenders, all Count-Min with the same depth and 32-bit counters, fed the same packets, each
-// switch holding at most its residual memory at any moment:
+// Contenders, all Count-Min (or, with --sketch count_sketch, all Count Sketch) with the same
+// depth and 32-bit counters, fed the same packets, each switch holding at most its residual
+// memory at any moment:
 //   baseline    each switch keeps one Count-Min for the whole epoch, as wide as its memory allows
 //               (any width, no power-of-two rounding); a flow is answered by the single switch on
-//               its path with the smallest error bound e * N_s / w_s.
+//               its path with the smallest error bound (e * N_s / w_s; Count Sketch:
+//               sqrt(F2_s / w_s)).
 //   disketch    fragment_planner sizes fragments (power-of-two widths) and sub-epochs from the
 //               memory and last epoch's per-switch packet counts; switches export serialized
 //               fragments; fragment_collector answers each flow from the fragments on its path
-//               (per epoch: sum per switch, min across switches). Two sub-epoch modes:
+//               (per epoch: sum per switch, min across switches; median for Count
+//               Sketch). Two sub-epoch modes:
 //               partition (every sub-epoch counts every flow) and sample (each flow counted in
 //               one sub-epoch per switch, scaled up; our reading of the paper's sub-epoching).
 //
 // Metrics per epoch over all flows: ARE and AAE of per-flow packet counts, heavy-hitter F1 at
-// 0.05% of the epoch's packets. Entropy is not measured here (see the report printed at the
+// 0.05% of the epoch's packets. Entropy is not measured here (the program says why at the
 // end). Output: an aligned table, a CSV (--csv), and the memory saved at equal ARE
 // (interpolating the baseline's ARE curve in log-log) and the ARE ratio at equal memory.
 //
@@ -56,6 +59,7 @@
 #include "innet/core/hash.hpp"
 #include "innet/core/random.hpp"
 #include "innet/sketch/count_min.hpp"
+#include "innet/sketch/count_sketch.hpp"
 #include "innet/sketch/fragment.hpp"
 #include "innet/sketch/fragment_collector.hpp"
 #include "innet/sketch/fragment_planner.hpp"
@@ -67,6 +71,7 @@ namespace {
 using innet::u32;
 using innet::u64;
 using cm = innet::sketch::count_min<u32>;
+using cs = innet::sketch::count_sketch<std::int32_t>;
 namespace sk = innet::sketch;
 
 struct options {
@@ -80,6 +85,7 @@ struct options {
   double min_peb = 64;
   u32 max_subepochs = 16;
   bool any_width = false;
+  bool count_sketch = false;
 };
 
 bool parse(int argc, char** argv, options& o) {
@@ -103,6 +109,10 @@ bool parse(int argc, char** argv, options& o) {
       o.seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--min-peb" && has_value) {
       o.min_peb = std::strtod(argv[++i], nullptr);
+    } else if (a == "--sketch" && has_value) {
+      const std::string v = argv[++i];
+      if (v != "count_min" && v != "count_sketch") return false;
+      o.count_sketch = v == "count_sketch";
     } else if (a == "--any-width") {
       o.any_width = true;
     } else if (a == "--max-subepochs" && has_value) {
@@ -112,7 +122,8 @@ bool parse(int argc, char** argv, options& o) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--quick] [--csv PATH] [--epochs N] [--packets N] [--flows N] "
-                   "[--seed S] [--depth D] [--min-peb RHO] [--max-subepochs K] [--any-width]\n",
+                   "[--seed S] [--depth D] [--min-peb RHO] [--max-subepochs K] [--any-width]\n"
+                   "       [--sketch count_min|count_sketch]\n",
                    argv[0]);
       return false;
     }
@@ -227,38 +238,48 @@ double hh_threshold(const epoch_traffic& t) {
   return 0.0005 * static_cast<double>(t.trace.packets.size());
 }
 
+// A switch sketch's error scale for choosing the best single switch: e * N / w for Count-Min
+// (dropping e), sqrt(F2 / w) for Count Sketch.
+template <class Sketch>
+double error_scale(const Sketch& s) {
+  if constexpr (requires { s.l2_squared(); }) {
+    return std::sqrt(std::max(0.0, static_cast<double>(s.l2_squared())) / s.width());
+  } else {
+    return static_cast<double>(s.total_weight()) / s.width();
+  }
+}
+
+template <class Sketch>
 errors run_baseline(const innet::workload::fat_tree& tree, const std::vector<epoch_traffic>& ep,
                     const std::vector<std::vector<u64>>& memory, const options& o) {
+  using counter = typename Sketch::counter_type;
   scorer s;
   double used = 0;
   double exported = 0;
   for (u32 e = 0; e < ep.size(); ++e) {
     const epoch_traffic& t = ep[e];
-    std::vector<cm> sketches;
+    std::vector<Sketch> sketches;
     for (u32 n = 0; n < tree.switch_count(); ++n) {
-      const u64 width = std::max<u64>(1, memory[e][n] / (u64{o.depth} * sizeof(u32)));
+      const u64 width = std::max<u64>(1, memory[e][n] / (u64{o.depth} * sizeof(counter)));
       sketches.push_back(
-          *cm::create(o.depth, static_cast<u32>(width), sk::fragment_seed(base_seed, n)));
+          *Sketch::create(o.depth, static_cast<u32>(width), sk::fragment_seed(base_seed, n)));
       used += static_cast<double>(sketches.back().memory_bytes());
       exported += static_cast<double>(sketches.back().serialize().size());
     }
     for (const u32 f : t.trace.packets) {
       const auto hops = t.paths[f].switches();
       for (std::size_t h = 0; h < hops.size(); ++h)
-        sketches[hops[h]].update(t.hashes[f * 5 + h], 1);
+        sketches[hops[h]].update(t.hashes[f * 5 + h], counter{1});
     }
+    std::vector<double> scale;
+    for (const Sketch& sketch : sketches)
+      scale.push_back(error_scale(sketch));
     const double threshold = hh_threshold(t);
     for (std::size_t f = 0; f < t.paths.size(); ++f) {
       const auto hops = t.paths[f].switches();
       std::size_t best = 0;
-      double best_bound = INFINITY;
-      for (std::size_t h = 0; h < hops.size(); ++h) {
-        const cm& c = sketches[hops[h]];
-        const double bound = static_cast<double>(c.total_weight()) / c.width();
-        if (bound < best_bound) {
-          best_bound = bound;
-          best = h;
-        }
+      for (std::size_t h = 1; h < hops.size(); ++h) {
+        if (scale[hops[h]] < scale[hops[best]]) best = h;
       }
       const double est = sketches[hops[best]].estimate(t.hashes[f * 5 + best]);
       s.add(est, t.trace.sizes[f], threshold);
@@ -270,13 +291,14 @@ errors run_baseline(const innet::workload::fat_tree& tree, const std::vector<epo
   return r;
 }
 
+template <class Sketch>
 errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epoch_traffic>& ep,
                     const std::vector<std::vector<u64>>& memory, const options& o,
                     sk::subepoch_mode mode) {
   const u32 switches = tree.switch_count();
   sk::planner_config pc;
   pc.depth = o.depth;
-  pc.counter_bytes = sizeof(u32);
+  pc.counter_bytes = sizeof(typename Sketch::counter_type);
   pc.epoch_ns = epoch_ns;
   pc.max_subepochs = o.max_subepochs;
   pc.min_width = 1;
@@ -311,7 +333,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
     std::exit(1);
   }
 
-  sk::fragment_collector<cm> collector;
+  sk::fragment_collector<Sketch> collector;
   scorer s;
   double used = 0;
   double subepochs = 0;
@@ -319,7 +341,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
   for (u32 e = 0; e < ep.size(); ++e) {
     const epoch_traffic& t = ep[e];
     // Every switch's fragments for the epoch, in time order.
-    std::vector<std::vector<sk::fragment<cm>>> frags(switches);
+    std::vector<std::vector<sk::fragment<Sketch>>> frags(switches);
     for (u32 n = 0; n < switches; ++n) {
       const sk::node_plan& np = plan->at(e, n);
       subepochs += np.subepochs;
@@ -327,7 +349,8 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
       used += static_cast<double>(plan->memory_bytes(e, n));
       for (u32 i = 0; i < np.subepochs; ++i) {
         const sk::fragment_header h = plan->header(e, n, i);
-        frags[n].push_back(*sk::fragment<cm>::create(h, *cm::create(o.depth, np.width, h.seed)));
+        frags[n].push_back(
+            *sk::fragment<Sketch>::create(h, *Sketch::create(o.depth, np.width, h.seed)));
       }
     }
     const u64 packets = t.trace.packets.size();
@@ -339,7 +362,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
         if (list.empty()) continue;
         // Packet i arrives at time i * epoch / packets: its sub-epoch is i * k / packets.
         const std::size_t j = static_cast<std::size_t>(i * list.size() / packets);
-        (void)list[j].update(t.hashes[f * 5 + h], 1U);
+        (void)list[j].update(t.hashes[f * 5 + h], typename Sketch::counter_type{1});
       }
     }
     // Export: serialize every fragment, as switches would, into the collector.
@@ -406,15 +429,16 @@ int main(int argc, char** argv) {
 
   std::printf(
       "DiSketch evaluation: k=4 fat tree (%u switches), %u epochs x %llu packets, %llu "
-      "flows/epoch, Zipf 1.1, Count-Min depth %u, 32-bit counters, seed %llu\n",
+      "flows/epoch, Zipf 1.1, %s depth %u, 32-bit counters, seed %llu\n",
       tree.switch_count(), o.epochs, static_cast<unsigned long long>(o.packets),
-      static_cast<unsigned long long>(o.flows), o.depth, static_cast<unsigned long long>(o.seed));
+      static_cast<unsigned long long>(o.flows), o.count_sketch ? "Count Sketch" : "Count-Min",
+      o.depth, static_cast<unsigned long long>(o.seed));
   std::printf(
       "residual memory per switch per epoch: level x lognormal(mean 1, sigma 0.8); "
       "heavy hitter >= 0.05%% of an epoch's packets\n\n");
-  std::printf("%10s %10s | %10s %10s %6s | %10s %10s %6s %5s | %10s %10s %6s %5s\n", "mem/switch",
-              "total", "base ARE", "base AAE", "F1", "part ARE", "part AAE", "F1", "k", "samp ARE",
-              "samp AAE", "F1", "k");
+  std::printf("%10s %10s | %9s %9s %6s %8s | %9s %9s %6s %5s %8s | %9s %9s %6s %5s %8s\n",
+              "mem/switch", "total", "base ARE", "base AAE", "F1", "export", "part ARE", "part AAE",
+              "F1", "k", "export", "samp ARE", "samp AAE", "F1", "k", "export");
 
   std::vector<point> pts;
   for (double level : levels) {
@@ -428,9 +452,15 @@ int main(int argc, char** argv) {
     }
     point p;
     p.memory_per_switch = total / (o.epochs * tree.switch_count());
-    p.baseline = run_baseline(tree, ep, memory, o);
-    p.partition = run_disketch(tree, ep, memory, o, sk::subepoch_mode::partition);
-    p.sample = run_disketch(tree, ep, memory, o, sk::subepoch_mode::sample);
+    if (o.count_sketch) {
+      p.baseline = run_baseline<cs>(tree, ep, memory, o);
+      p.partition = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::partition);
+      p.sample = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::sample);
+    } else {
+      p.baseline = run_baseline<cm>(tree, ep, memory, o);
+      p.partition = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::partition);
+      p.sample = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::sample);
+    }
     pts.push_back(p);
     std::printf(
         "%8.1fKB %8.1fKB | %9.4f %9.2f %6.3f %6.0fKB | %9.4f %9.2f %6.3f %5.2f %6.0fKB | "
@@ -465,8 +495,10 @@ int main(int argc, char** argv) {
                 p.baseline.are / p.sample.are);
   }
   std::printf(
-      "\nEntropy relative error: not measured (Count-Min fragments only in this "
-      "program).\n");
+      "\nEntropy relative error: not measured. Every switch hashes (and UnivMon samples its "
+      "levels) with its own seed, so UnivMon fragments of different switches cannot be merged "
+      "into network-wide moments; fragment_collector::merged gives one switch's moments over "
+      "a time range.\n");
 
   if (!o.csv.empty()) {
     std::FILE* out = std::fopen(o.csv.c_str(), "w");
@@ -475,15 +507,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     std::fprintf(out,
-                 "method,memory_per_switch_bytes,total_memory_bytes,allocated_bytes,are,aae,hh_f1,"
+                 "sketch,widths,method,memory_per_switch_bytes,total_memory_bytes,allocated_bytes,"
+                 "are,aae,hh_f1,"
                  "hh_precision,hh_recall,mean_subepochs,exported_bytes_per_epoch,"
                  "baseline_memory_at_equal_are\n");
     for (const point& p : pts) {
       const auto row = [&](const char* name, const errors& e, double at) {
-        std::fprintf(out, "%s,%.1f,%.1f,%.1f,%.6g,%.6g,%.6g,%.6g,%.6g,%.4g,%.1f,%.1f\n", name,
-                     p.memory_per_switch, p.memory_per_switch * tree.switch_count(), e.used_bytes,
-                     e.are, e.aae, e.f1, e.precision, e.recall, e.mean_subepochs, e.exported_bytes,
-                     at);
+        std::fprintf(out, "%s,%s,%s,%.1f,%.1f,%.1f,%.6g,%.6g,%.6g,%.6g,%.6g,%.4g,%.1f,%.1f\n",
+                     o.count_sketch ? "count_sketch" : "count_min", o.any_width ? "any" : "pow2",
+                     name, p.memory_per_switch, p.memory_per_switch * tree.switch_count(),
+                     e.used_bytes, e.are, e.aae, e.f1, e.precision, e.recall, e.mean_subepochs,
+                     e.exported_bytes, at);
       };
       row("baseline", p.baseline, p.memory_per_switch);
       row("disketch_partition", p.partition, baseline_memory_at(pts, p.partition.are));

@@ -50,7 +50,12 @@ def main(argv):
         ax.set_xlabel("mean residual memory per switch (KB)")
         ax.grid(True, which="both", alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle("DiSketch vs per-switch sketches, k=4 fat tree, Count-Min, equal switch memory")
+    first = next(iter(series.values()))[0]
+    sketch = {"count_min": "Count-Min", "count_sketch": "Count Sketch"}.get(
+        first.get("sketch", ""), first.get("sketch", "?"))
+    widths = "power-of-two widths" if first.get("widths") == "pow2" else "any width"
+    fig.suptitle(f"DiSketch vs per-switch sketches: k=4 fat tree, {sketch}, DiSketch {widths}, "
+                 "equal switch memory")
     fig.tight_layout()
     fig.savefig(target, dpi=120)
     print(f"wrote {target}")

@@ -130,6 +130,25 @@ class count_sketch {
         shape_, [&](auto depth, auto w) { detail::count_sketch_add(c, u32{depth}, w, h, weight); });
   }
 
+  // update(h, weight) followed by estimate(h), in one pass over the key's counters: the same
+  // counters and the same value as the two calls (for callers that track heavy keys, univmon).
+  Counter update_and_estimate(const hash_family& h, Counter weight = 1) {
+    total_weight_ += magnitude(weight);
+    Counter* c = counters_.data();
+    return detail::with_shape(shape_, [&](auto depth, auto w) {
+      std::array<Counter, format::max_depth> rows;
+      detail::count_sketch_add_estimate(c, u32{depth}, w, h, weight, rows.data());
+      return detail::median_branchless(rows.data(), u32{depth});
+    });
+  }
+
+  // Prefetches the key's counters, for callers that batch updates across several sketches.
+  void prefetch(const hash_family& h) const {
+    detail::with_shape(shape_, [&](auto depth, auto w) {
+      detail::prefetch_rows(counters_.data(), u32{depth}, w, h);
+    });
+  }
+
   // Weight 1 per key; same counters as scalar updates (see count_min::update_burst).
   void update_burst(std::span<const std::span<const std::byte>> keys) {
     auto hashes = detail::blank_burst();

@@ -111,6 +111,10 @@ inline constexpr u32 depth = 4;
 inline constexpr unsigned width_bits = 10;
 inline constexpr u32 width = u32{1} << width_bits;
 inline constexpr unsigned counter_bits = 32;
+inline constexpr unsigned counter_bytes = counter_bits / 8;
+// Register banks: counting goes to bank (sub_epoch & 1), exports read the other one, so a
+// sub-epoch is read (and re-read after a lost reply) while the next one counts.
+inline constexpr u32 bank_count = 2;
 // Counters per export packet: one register read per row array per pass of the pipeline.
 inline constexpr u32 counters_per_export = 32;
 // The mirror (clone) session the control plane points at the collector's port.
@@ -170,6 +174,22 @@ namespace detail {
 constexpr bool known_counter_code(u8 code) noexcept {
   return (code & ~u8{0x13}) == 0;  // log2 width 0..3, optional sign bit
 }
+
+// The checks of parse_export() after the magic, in its order, on a header already decoded;
+// write_export() runs the same ones before writing anything.
+constexpr errc check_export_header(const export_header& h) noexcept {
+  namespace f = export_format;
+  if (h.version != f::version) return errc::unsupported;
+  if (h.family != sketch_family::count_min && h.family != sketch_family::count_sketch) {
+    return errc::unsupported;
+  }
+  if (!known_counter_code(h.counter_code)) return errc::unsupported;
+  if ((h.flags & ~f::known_flags) != 0) return errc::malformed;
+  if (h.depth == 0 || h.width == 0) return errc::malformed;
+  if (h.row >= h.depth || u64{h.offset} + h.count > h.width) return errc::out_of_range;
+  if ((h.flags & f::flag_request) != 0 && h.count != 0) return errc::malformed;
+  return errc::ok;
+}
 }  // namespace detail
 
 constexpr result<export_view> parse_export(std::span<const std::byte> in) noexcept {
@@ -191,15 +211,7 @@ constexpr result<export_view> parse_export(std::span<const std::byte> in) noexce
   h.width = load_be<u32>(p + f::width_at);
   h.offset = load_be<u32>(p + f::offset_at);
   h.seed = load_be<u64>(p + f::seed_at);
-  if (h.version != f::version) return errc::unsupported;
-  if (h.family != sketch_family::count_min && h.family != sketch_family::count_sketch) {
-    return errc::unsupported;
-  }
-  if (!detail::known_counter_code(h.counter_code)) return errc::unsupported;
-  if ((h.flags & ~f::known_flags) != 0) return errc::malformed;
-  if (h.depth == 0 || h.width == 0) return errc::malformed;
-  if (h.row >= h.depth || u64{h.offset} + h.count > h.width) return errc::out_of_range;
-  if ((h.flags & f::flag_request) != 0 && h.count != 0) return errc::malformed;
+  if (const errc e = detail::check_export_header(h); e != errc::ok) return e;
   const usize payload = usize{h.count} << (h.counter_code & 0x0F);
   if (in.size() - f::header_size < payload) return errc::truncated;
   if (in.size() - f::header_size > payload) return errc::malformed;
@@ -212,14 +224,15 @@ constexpr usize export_size(const export_header& h) noexcept {
 }
 
 // Writes the header and `counters` (h.count of them, each truncated to the counter code's
-// width) into `out`; returns the bytes written. errc::truncated if `out` is too small,
-// errc::malformed if counters.size() != h.count or the header would not parse.
+// width) into `out`; returns the bytes written. Checks everything before writing, so `out` is
+// untouched on failure: a header parse_export() would refuse fails with the error parse_export()
+// would give, counters.size() != h.count is errc::malformed, and an `out` too small for
+// export_size(h) is errc::truncated.
 constexpr result<usize> write_export(std::span<std::byte> out, const export_header& h,
                                      std::span<const u64> counters) noexcept {
   namespace f = export_format;
-  if (counters.size() != h.count || !detail::known_counter_code(h.counter_code)) {
-    return errc::malformed;
-  }
+  if (const errc e = detail::check_export_header(h); e != errc::ok) return e;
+  if (counters.size() != h.count) return errc::malformed;
   const usize size = export_size(h);
   if (out.size() < size) return errc::truncated;
   std::byte* p = out.data();
@@ -255,7 +268,6 @@ constexpr result<usize> write_export(std::span<std::byte> out, const export_head
         break;
     }
   }
-  if (!parse_export(out.first(size)).ok()) return errc::malformed;
   return size;
 }
 

@@ -15,7 +15,10 @@
 //      Count-Min takes the minimum (each node over-estimates, so the smallest is the best),
 //      Count Sketch the median (each is unbiased with independent noise, since every node
 //      hashes with its own seed). A node without memory in an epoch has no fragment there and
-//      simply does not vote for it.
+//      simply does not vote for it. Sampled fragments (fragment.hpp) scale their count by
+//      `slots`, so a sampled node's estimate is no longer an upper bound: it can miss packets
+//      the flow sent outside its slot's sub-epoch, and the min then under-counts (the
+//      planner's min_peb keeps nodes that are accurate enough unsampled).
 //   3. the answer is the sum over the epochs in the range.
 //
 // Only fragments of nodes on the path and overlapping the range count: fragments of other
@@ -25,7 +28,8 @@
 //
 // merged(node, range) is the other combination: the node's fragments in the range folded to
 // their smallest width and added, one sketch (this is what heavy-hitter enumeration, moments
-// and UnivMon need). Widths must be powers of two apart (the planner guarantees powers of two).
+// and UnivMon need). Widths must be powers of two apart (the planner's default widths are
+// powers of two).
 //
 // Heavy hitters: Count-Min and Count Sketch keep no keys, so heavy_hitters takes the candidate
 // flows (e.g. the flows seen by a flow table, or every flow in a simulation) and keeps those

@@ -25,8 +25,14 @@
 // low + r * (high | 1). With the seed passed to each row's CRC as its initial value, as DPDK's
 // sketch does, the rows are the same linear function of the key plus a constant, and keys that
 // collide in one row collide in all of them. Four polynomials give four different linear
-// functions, 128 bits that differ for all but ~2^-64 of key pairs (a 32-bit CRC alone would
-// leave 2^-32 of pairs colliding in every row at every node).
+// functions. The polynomials are pairwise coprime except lanes 1 and 3, which share the factor
+// (x + 1); their least common multiple has degree 127, so two keys of at most 15 bytes with the
+// same four lanes would differ by a multiple of it: the 128-bit pre-digest (pre_low, pre_high)
+// is injective on 13-byte keys (the tests check the rank of its linear part). It is not
+// injective per half, and row 0 uses only `low`, i.e. lanes 0 and 1: keys with equal pre_low
+// (a fraction 2^-64 of random pairs, but an attacker solves for them by linear algebra over
+// GF(2)) collide in row 0 at every node whatever the seeds. A 32-bit CRC alone would do worse,
+// 2^-32 of pairs colliding in every row at every node.
 //
 // Why a multiply-add with seed-derived constants, rather than the seed as the CRCs' initial
 // value. A CRC is affine over GF(2): crc_init(x) = crc_0(x) XOR c(init, length). Keys of equal
@@ -34,8 +40,9 @@
 // that way would share their collisions, and the collector's min over the fragments on a path
 // would gain nothing from the second fragment. Multiply-add by an odd multiplier drawn from the
 // seed is the classic multiply-shift universal family (Dietzfelbinger et al.): for two distinct
-// 64-bit inputs the top b bits agree with probability about 2^-b over the multiplier, so each
-// node's collisions are its own. The switch_digest tests measure both properties at
+// 64-bit inputs the top b bits agree with probability at most 2 * 2^-b over the odd multiplier
+// (multiply-shift is 2-approximately universal), so each node's collisions are its own, up to
+// that factor of two (measured: about 1x, below). The switch_digest tests measure both properties at
 // power-of-two widths: rows of one fragment, and row 0 of two nodes, collide together at
 // ~1/width, and the two CRC-seeded constructions above do not.
 //
@@ -155,9 +162,9 @@ inline constexpr crc_table switch_digest_tables[4] = {
     make_crc_table(switch_digest_lanes[0]), make_crc_table(switch_digest_lanes[1]),
     make_crc_table(switch_digest_lanes[2]), make_crc_table(switch_digest_lanes[3])};
 
-// The per-node constants of the digest's multiply-add, which the control plane installs in the
-// switch (p4/sketch_fragment.p4's sketch_config table). Multipliers are odd, so each multiply-add
-// is a bijection of 64-bit values.
+// The per-node constants of the digest's multiply-add, which the switch derives from the seed the
+// control plane installs (p4/sketch_fragment.p4, derive_seed_params). Multipliers are odd, so
+// each multiply-add is a bijection of 64-bit values.
 struct switch_seed {
   u64 multiplier_low;
   u64 addend_low;
@@ -167,13 +174,24 @@ struct switch_seed {
   friend constexpr bool operator==(const switch_seed&, const switch_seed&) = default;
 };
 
+// SplitMix64's constants. The P4 fragment derives switch_seed_params(seed) itself with them
+// (p4/include/sketch_constants.p4 is generated from these), so the control plane installs only
+// the seed and a mismatch between seed and multipliers cannot happen.
+namespace splitmix64_constants {
+inline constexpr u64 gamma = 0x9E3779B97F4A7C15ull;
+inline constexpr u64 multiplier1 = 0xBF58476D1CE4E5B9ull;
+inline constexpr u64 multiplier2 = 0x94D049BB133111EBull;
+inline constexpr unsigned shift1 = 30, shift2 = 27, shift3 = 31;
+}  // namespace splitmix64_constants
+
 namespace detail {
-// SplitMix64's output function: consecutive states give independent-looking words.
+// SplitMix64's output function at state seed + step * gamma: consecutive states give
+// independent-looking words.
 INNET_HD constexpr u64 splitmix64_at(u64 seed, u64 step) noexcept {
-  u64 z = seed + step * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
+  u64 z = seed + step * splitmix64_constants::gamma;
+  z = (z ^ (z >> splitmix64_constants::shift1)) * splitmix64_constants::multiplier1;
+  z = (z ^ (z >> splitmix64_constants::shift2)) * splitmix64_constants::multiplier2;
+  return z ^ (z >> splitmix64_constants::shift3);
 }
 }  // namespace detail
 

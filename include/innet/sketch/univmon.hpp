@@ -16,6 +16,11 @@
 //                    level j sketch += (x, w);  offer x to level j's candidates with the sketch's
 //                    current estimate of x
 //
+// The add and the estimate are one pass over the key's counters (count_sketch::
+// update_and_estimate: the estimate reads the counters the add just wrote), so tracking
+// candidates costs a median and a probe of the candidate index, not a second sketch lookup.
+// update_burst hashes a burst of keys first and prefetches their rows at every level they reach.
+//
 // The sampling word is xxh3_64(key, sampling_seed(seed)), an XXH3 under a seed derived from the
 // sketch's seed, not bits of the rows' XXH3-128: the estimator's analysis conditions on which keys
 // reach a level and needs the rows to stay random given that, which a second, independently
@@ -65,6 +70,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstddef>
@@ -83,6 +89,7 @@
 #include "innet/core/hash.hpp"
 #include "innet/core/wire.hpp"
 #include "innet/sketch/count_sketch.hpp"
+#include "innet/sketch/detail/common.hpp"
 #include "innet/sketch/detail/univmon_candidates.hpp"
 #include "innet/sketch/sketch_format.hpp"
 
@@ -111,6 +118,8 @@ class univmon {
     u32 width = 2048;
     u32 heavy_hitters = 64;  // candidates kept per level
     u64 seed = 0;
+
+    friend bool operator==(const config&, const config&) = default;
   };
 
   struct heavy_hitter {
@@ -146,12 +155,38 @@ class univmon {
   // change, if the key is longer than max_key_bytes.
   [[nodiscard]] errc update(std::span<const std::byte> key, Counter weight = 1) {
     if (key.size() > max_key_bytes) return errc::out_of_range;
-    const hash_family rows = make_hash_family(key, config_.seed);
-    const u64 sample = sampling_word(key);
-    const u32 reached = levels_of(sample);
-    for (u32 j = 0; j < reached; ++j) {
-      levels_[j].update(rows, weight);
-      candidates_[j].offer(key, rows, sample, static_cast<std::int64_t>(levels_[j].estimate(rows)));
+    add(key, detail::hash_key(key, config_.seed), sampling_word(key), weight);
+    return errc::ok;
+  }
+
+  // Weight 1 per key, in order: the same sketch as update(key) on each key in turn. Each burst of
+  // detail::burst_size keys is hashed first (rows and sampling word), then, for sketches larger
+  // than L2 (the default 16 x 5 x 2048 is 640 KiB), every row of every level a key reaches is
+  // prefetched, and only then are the keys added. errc::out_of_range, and no change at all, if
+  // any key is longer than max_key_bytes.
+  [[nodiscard]] errc update_burst(std::span<const std::span<const std::byte>> keys) {
+    for (const std::span<const std::byte> key : keys) {
+      if (key.size() > max_key_bytes) return errc::out_of_range;
+    }
+    auto hashes = detail::blank_burst();
+    std::array<u64, detail::burst_size> samples;
+    const bool prefetch = counter_bytes() > detail::prefetch_threshold_bytes;
+    while (!keys.empty()) {
+      const usize n = std::min(keys.size(), detail::burst_size);
+      for (usize i = 0; i < n; ++i) {
+        hashes[i] = detail::hash_key(keys[i], config_.seed);
+        samples[i] = sampling_word(keys[i]);
+      }
+      if (prefetch) {
+        for (usize i = 0; i < n; ++i) {
+          const u32 reached = levels_of(samples[i]);
+          for (u32 j = 0; j < reached; ++j)
+            levels_[j].prefetch(hashes[i]);
+        }
+      }
+      for (usize i = 0; i < n; ++i)
+        add(keys[i], hashes[i], samples[i], Counter{1});
+      keys = keys.subspan(n);
     }
     return errc::ok;
   }
@@ -162,6 +197,9 @@ class univmon {
   // Level 0's Count Sketch bound (see count_sketch::error_bound): |estimate - f| <= error_bound()
   // with probability >= 1 - level(0).delta() for a given key.
   double error_bound() const { return levels_[0].error_bound(); }
+  // Level 0's Count Sketch epsilon() and delta() (see count_sketch).
+  double epsilon() const { return levels_[0].epsilon(); }
+  double delta() const { return levels_[0].delta(); }
   double lower_bound(std::span<const std::byte> key) const { return levels_[0].lower_bound(key); }
   double upper_bound(std::span<const std::byte> key) const { return levels_[0].upper_bound(key); }
 
@@ -171,11 +209,18 @@ class univmon {
   // ---- Heavy hitters ----
 
   // Level-0 candidates whose estimate, recomputed now, is positive and at least
-  // fraction_of_l1 * l1(); sorted by estimate descending, then key bytes ascending. Finds every
-  // key above the threshold as long as heavy_hitters >= 1 / fraction_of_l1 and the sketch is
-  // wide enough for the estimates to separate them.
+  // fraction_of_l1 * total_weight(); sorted by estimate descending, then key bytes ascending.
+  // Finds every key above the threshold as long as heavy_hitters >= 1 / fraction_of_l1 and the
+  // sketch is wide enough for the estimates to separate them.
+  //
+  // The threshold's L1 is total_weight(), the sum of |weight| over all updates: exactly the L1
+  // of an insert-only stream, where l1()'s G-sum is an estimate (a few percent off, and at
+  // worst <= 0, which would report every positive candidate). With deletions total_weight() is
+  // at least the stream's L1, so the threshold only errs high: every key reported still has an
+  // estimate of at least fraction_of_l1 * L1. Filter level_heavy_hitters(0) against l1()
+  // directly for the other trade-off.
   std::vector<heavy_hitter> heavy_hitters(double fraction_of_l1) const {
-    const double threshold = fraction_of_l1 * l1();
+    const double threshold = fraction_of_l1 * static_cast<double>(total_weight());
     std::vector<heavy_hitter> all = level_heavy_hitters(0);
     std::erase_if(all, [&](const heavy_hitter& h) {
       return !(h.estimate > 0 && static_cast<double>(h.estimate) >= threshold);
@@ -258,14 +303,18 @@ class univmon {
   // Counters of every level plus the candidate storage at full capacity (inline key bytes,
   // hashes, counts, heap and index entries); excludes std::vector headers.
   usize memory_bytes() const {
-    usize bytes = 0;
-    for (const count_sketch<Counter>& s : levels_)
-      bytes += s.memory_bytes();
     const usize per_level =
         usize{config_.heavy_hitters} *
             (sizeof(detail::univmon_candidate) + sizeof(u32) /* heap */) +
         detail::univmon_candidates::full_table(config_.heavy_hitters) * sizeof(u32);
-    return bytes + usize{config_.levels} * per_level;
+    return counter_bytes() + usize{config_.levels} * per_level;
+  }
+
+  // Equal configurations, counters, total weights and candidates (keys with their stored
+  // counts; the heap and index layout is not compared). The eviction order is a total order
+  // on (count, key), so equal sketches stay equal under the same updates.
+  friend bool operator==(const univmon& a, const univmon& b) {
+    return a.config_ == b.config_ && a.levels_ == b.levels_ && a.candidates_ == b.candidates_;
   }
 
   // ---- Combining ----
@@ -466,7 +515,7 @@ class univmon {
         }
       }
       for (const raw_candidate& r : raw[j]) {
-        const hash_family rows = make_hash_family(r.key, c.seed);
+        const hash_family rows = detail::hash_key(r.key, c.seed);
         const u64 sample = out.sampling_word(r.key);
         if (out.levels_of(sample) <= j) {
           return error(absl::StrCat("a candidate of level ", j, " is not sampled into it"));
@@ -498,7 +547,26 @@ class univmon {
     return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
   }
 
-  u64 sampling_word(std::span<const std::byte> key) const { return xxh3_64(key, sampling_seed_); }
+  // xxh3_64(key, sampling_seed_), with the flow-key length as a constant like detail::hash_key.
+  u64 sampling_word(std::span<const std::byte> key) const {
+    return key.size() == 13 ? XXH3_64bits_withSeed(key.data(), 13, sampling_seed_)
+                            : XXH3_64bits_withSeed(key.data(), key.size(), sampling_seed_);
+  }
+
+  // The update of one key already hashed: each level's Count Sketch add returns the key's new
+  // estimate from the counters it just touched (count_sketch::update_and_estimate), and that
+  // estimate refreshes or offers the key to the level's candidates.
+  void add(std::span<const std::byte> key, const hash_family& rows, u64 sample, Counter weight) {
+    const u32 reached = levels_of(sample);
+    for (u32 j = 0; j < reached; ++j) {
+      const Counter estimate = levels_[j].update_and_estimate(rows, weight);
+      candidates_[j].offer(key, rows, sample, static_cast<std::int64_t>(estimate));
+    }
+  }
+
+  usize counter_bytes() const {
+    return usize{config_.levels} * config_.depth * config_.width * sizeof(Counter);
+  }
 
   // Level j holds a key iff its sampling word's j lowest bits are all 1.
   u32 levels_of(u64 sample) const {

@@ -1,5 +1,6 @@
-// The XDP Count-Min fragment: every IPv4 TCP/UDP frame's five-tuple is added to a
-// fixed_count_min held in a BPF array map; every frame is passed on (XDP_PASS). Maps,
+// The XDP Count-Min fragment: every IPv4 TCP/UDP frame's five-tuple is added to the
+// fixed_count_min of the current bank of a BPF array map; every frame is passed on
+// (XDP_PASS). Maps, banks,
 // dimensions and the classification of frames that are not counted are described in
 // innet/ebpf/sketch_fragment.hpp, which user space shares.
 //
@@ -36,13 +37,13 @@ struct sketch_config_map {
 
 struct sketch_counters_map {
   __uint(type, BPF_MAP_TYPE_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, innet::ebpf::sketch_fragment_bank_count);
   __type(key, __u32);
   __type(value, sketch_fragment_counters);
 };
 
 struct sketch_stats_map {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, innet::ebpf::sketch_fragment_stat_count);
   __type(key, __u32);
   __type(value, __u64);
@@ -101,8 +102,9 @@ constexpr u8 protocol_udp = 17;
 
 [[gnu::always_inline]] inline void count(sketch_fragment_stat stat) {
   const u32 slot = static_cast<u32>(stat);
+  // This CPU's copy: XDP runs to completion on one CPU, so a plain increment suffices.
   auto* const value = static_cast<__u64*>(innet::ebpf::bpf::map_lookup_elem(&sketch_stats, &slot));
-  if (value != nullptr) __atomic_fetch_add(value, 1, __ATOMIC_RELAXED);
+  if (value != nullptr) *value += 1;
 }
 
 }  // namespace
@@ -116,10 +118,18 @@ extern "C" SEC("xdp") int sketch_fragment_xdp(xdp_md* md) {
     const u32 zero = 0;
     const auto* const config = static_cast<const sketch_fragment_config*>(
         innet::ebpf::bpf::map_lookup_elem(&sketch_config, &zero));
+    if (config == nullptr) return XDP_PASS;  // cannot happen for arrays
+    // Read once: the seed and the counters must be the same bank's even if user space
+    // flips the bank meanwhile.
+    const u32 bank = *static_cast<const volatile u32*>(&config->bank) & 1;  // READ_ONCE
     auto* const sketch = static_cast<sketch_fragment_counters*>(
-        innet::ebpf::bpf::map_lookup_elem(&sketch_counters, &zero));
-    if (config == nullptr || sketch == nullptr) return XDP_PASS;  // cannot happen for arrays
-    const innet::hash_family h(innet::xxh3_128(key, sizeof key, config->seed));
+        innet::ebpf::bpf::map_lookup_elem(&sketch_counters, &bank));
+    if (sketch == nullptr) return XDP_PASS;  // cannot happen: bank < max_entries
+    // Both seeds at constant offsets, selected by a mask: an index into `seeds` would be a
+    // variable map-value offset, which the verifier refuses once the compiler spills `bank`.
+    const u64 select = u64{0} - bank;
+    const u64 seed = (config->seeds[0] & ~select) | (config->seeds[1] & select);
+    const innet::hash_family h(innet::xxh3_128(key, sizeof key, seed));
     sketch->update_atomic(h, 1);
   }
   count(stat);

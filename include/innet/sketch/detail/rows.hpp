@@ -165,6 +165,22 @@ INNET_HD constexpr void count_sketch_add(Counter* counters, u32 depth, Width w,
   }
 }
 
+// count_sketch_add that also stores each row's estimate of the key after the add in
+// row_estimates[0, depth): one pass over the key's counters for a caller that needs the new
+// estimate at once (UnivMon offers every updated key to its heavy-hitter candidates).
+template <class Counter, class Width>
+INNET_HD constexpr void count_sketch_add_estimate(Counter* counters, u32 depth, Width w,
+                                                  const hash_family& h, Counter weight,
+                                                  Counter* row_estimates) noexcept {
+  INNET_UNROLL_ROWS
+  for (u32 r = 0; r < depth; ++r) {
+    Counter& c = counters[slot(w, h, r)];
+    const bool negative = h.sign(r) < 0;
+    c = wrapping_add(c, negative ? wrapping_negate(weight) : weight);
+    row_estimates[r] = negative ? wrapping_negate(c) : c;
+  }
+}
+
 template <class Counter, class Width>
 INNET_HD constexpr Counter count_sketch_row_estimate(const Counter* counters, Width w,
                                                      const hash_family& h, u32 row) noexcept {
@@ -172,9 +188,21 @@ INNET_HD constexpr Counter count_sketch_row_estimate(const Counter* counters, Wi
   return h.sign(row) < 0 ? wrapping_negate(c) : c;
 }
 
+// The median of values[0, n), sorted ascending, n >= 1; for even n, the lower midpoint
+// floor((a + b) / 2) of the two middle values, computed without overflow.
+template <class Counter>
+INNET_HD constexpr Counter sorted_median(const Counter* values, u32 n) noexcept {
+  if (n % 2 == 1) return values[n / 2];
+  using U = typename unsigned_twin<Counter>::type;
+  const Counter lo = values[n / 2 - 1];
+  const Counter hi = values[n / 2];
+  // hi - lo fits the unsigned twin; half of it added to lo stays within [lo, hi].
+  return wrapping_add(
+      lo, static_cast<Counter>(static_cast<U>(static_cast<U>(hi) - static_cast<U>(lo)) / 2));
+}
+
 // Sorts values[0, n) ascending (insertion sort: n is a sketch depth, a handful of rows) and
-// returns the median; for even n, the lower midpoint floor((a + b) / 2) of the two middle values,
-// computed without overflow.
+// returns sorted_median.
 template <class Counter>
 INNET_HD constexpr Counter median_in_place(Counter* values, u32 n) noexcept {
   for (u32 i = 1; i < n; ++i) {
@@ -184,13 +212,26 @@ INNET_HD constexpr Counter median_in_place(Counter* values, u32 n) noexcept {
       values[j] = values[j - 1];
     values[j] = v;
   }
-  if (n % 2 == 1) return values[n / 2];
-  using U = typename unsigned_twin<Counter>::type;
-  const Counter lo = values[n / 2 - 1];
-  const Counter hi = values[n / 2];
-  // hi - lo fits the unsigned twin; half of it added to lo stays within [lo, hi].
-  return wrapping_add(
-      lo, static_cast<Counter>(static_cast<U>(static_cast<U>(hi) - static_cast<U>(lo)) / 2));
+  return sorted_median(values, n);
+}
+
+// median_in_place's result, computed without data-dependent branches: an odd-even transposition
+// network (n rounds of min/max exchanges sort n values) that compiles to conditional moves for a
+// constant n. For a hot path that takes a median per update (univmon), where the insertion sort's
+// branches mispredict on random row estimates.
+template <class Counter>
+INNET_HD constexpr Counter median_branchless(Counter* values, u32 n) noexcept {
+  INNET_UNROLL_ROWS
+  for (u32 round = 0; round < n; ++round) {
+    INNET_UNROLL_ROWS
+    for (u32 i = round % 2; i + 1 < n; i += 2) {
+      const Counter a = values[i];
+      const Counter b = values[i + 1];
+      values[i] = b < a ? b : a;
+      values[i + 1] = b < a ? a : b;
+    }
+  }
+  return sorted_median(values, n);
 }
 
 }  // namespace detail

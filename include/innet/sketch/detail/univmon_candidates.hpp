@@ -105,16 +105,6 @@ class univmon_candidates {
     sift_down(0);
   }
 
-  // Sets every stored count to estimate(candidate) and restores the heap order; for after the
-  // sketch changed under the candidates (fold, deserialize).
-  template <class Estimate>
-  void refresh(Estimate estimate) {
-    for (univmon_candidate& e : entries_)
-      e.count = estimate(e);
-    for (usize p = heap_.size() / 2; p-- > 0;)
-      sift_down(static_cast<u32>(p));
-  }
-
   void clear() noexcept {
     entries_.clear();
     heap_.clear();
@@ -123,6 +113,17 @@ class univmon_candidates {
 
   bool contains(std::span<const std::byte> key, const hash_family& rows) const noexcept {
     return find(key, rows) != npos;
+  }
+
+  // The same capacity and the same keys with the same stored counts, whatever their slots and
+  // heap positions (rows and sampling word are functions of the key under one seed).
+  friend bool operator==(const univmon_candidates& a, const univmon_candidates& b) noexcept {
+    if (a.capacity_ != b.capacity_ || a.size() != b.size()) return false;
+    for (const univmon_candidate& e : a.entries_) {
+      const u32 slot = b.find(e.key(), e.rows);
+      if (slot == npos || b.entries_[slot].count != e.count) return false;
+    }
+    return true;
   }
 
  private:

@@ -10,27 +10,41 @@
 // for BPF: there is no second copy of the sketch logic, so a C++ count_min<u32> with the
 // same depth, width and seed, updated with the same five-tuples, holds the same counters.
 //
-// Maps (all BPF_MAP_TYPE_ARRAY, key u32):
+// Maps (key u32):
 //
-//   name            entries  value                           written by
-//   sketch_config   1        sketch_fragment_config (8 B)    user space, before attaching
-//   sketch_counters 1        sketch_fragment_counters        the program (atomic adds)
-//   sketch_stats    6        u64 per sketch_fragment_stat    the program (atomic adds)
+//   name            type          entries  value                         written by
+//   sketch_config   ARRAY         1        sketch_fragment_config        user space
+//   sketch_counters ARRAY         2        sketch_fragment_counters      the program (atomic adds)
+//   sketch_stats    PERCPU_ARRAY  6        u64 per sketch_fragment_stat  the program (per CPU)
 //
 //   sketch_fragment_config, host byte order:
-//     offset 0  u64 seed   XXH3-128 seed of the key hash; fragment_seed(base, node)
+//     offset 0   u64 seeds[2]  XXH3-128 seed of each bank's key hash; fragment_seed(base, node)
+//     offset 16  u32 bank      the bank frames are counted in (0 or 1; the program masks it)
+//     offset 20  u32 reserved  zero
 //
 //   sketch_fragment_counters: depth * width u32 counters, row-major (counter (r, c) at
-//   index r * width + c), host byte order; 4 rows of 1024 = 16 KiB.
+//   index r * width + c), host byte order; 4 rows of 1024 = 16 KiB per bank.
 //
-// Why an array map with one big value rather than a per-CPU map: the collector wants one
-// sketch, and XDP runs on every receive queue's CPU at once, so each counter is a
+// Two banks, so that an epoch ends without losing or tearing counts. The program counts
+// into counters[bank] with seeds[bank]. User space ends an epoch by writing the other bank
+// into `bank` (after writing that bank's seed, if it changes, in a separate update: each
+// update changes one field, so a frame never pairs one bank with the other's seed), waits
+// for an RCU grace period (every XDP run that read the old `bank` has then returned), and
+// only then reads and zeroes the old bank, which nothing writes any more
+// (sketch_fragment_loader::end_epoch). Copying a bank out of the map or zeroing it while
+// frames are added to it would lose adds: the map update is a memcpy, not atomic.
+//
+// Why an array map with one big value per bank rather than a per-CPU map: the collector
+// wants one sketch, and XDP runs on every receive queue's CPU at once, so each counter is a
 // BPF_ATOMIC_ADD (lock-free, and on x86 one `lock xadd`). A per-CPU map would avoid the
 // shared cache lines but multiply the memory by the CPU count and make every read a sum.
+// The stats are the opposite case: six counters, one of which every frame increments, so a
+// shared one would be a single cache line bounced between all CPUs; per CPU, user space
+// sums them.
 //
 // Why a config map rather than a .rodata constant: kernel_object loads an object in one
-// step, and the seed stays changeable without a reload. The program reads it once per
-// frame (one lookup). Until user space writes it the seed is 0.
+// step, and the seed and bank change without a reload. The program reads it once per frame
+// (one lookup). Until user space writes it the seeds are 0 and the bank is 0.
 //
 // Frames that do not carry a whole IPv4 TCP/UDP header are not counted in the sketch;
 // each goes to exactly one stats slot (sketch_fragment_stat), so the slots sum to the
@@ -69,10 +83,15 @@ static_assert((sketch_fragment_width & (sketch_fragment_width - 1)) == 0);
 using sketch_fragment_counters =
     sketch::fixed_count_min<u32, sketch_fragment_depth, sketch_fragment_width>;
 
+// Counter banks: one counted into, one read and zeroed by user space (see above).
+inline constexpr u32 sketch_fragment_bank_count = 2;
+
 struct alignas(8) sketch_fragment_config {
-  u64 seed;
+  u64 seeds[sketch_fragment_bank_count];
+  u32 bank;
+  u32 reserved;
 };
-static_assert(sizeof(sketch_fragment_config) == 8);
+static_assert(sizeof(sketch_fragment_config) == 24);
 
 // Slots of the sketch_stats map.
 enum class sketch_fragment_stat : u32 {
