@@ -2,16 +2,18 @@
  *
  * Architecture: v1model (BMv2 simple_switch). P4_16.
  *
- * Every IPv4 TCP/UDP packet with a whole transport header is counted in a Count-Min sketch of
- * INNET_SKETCH_DEPTH rows of INNET_SKETCH_WIDTH 32-bit counters, one register array per row,
- * and forwarded unchanged (forwarding itself is out of scope: the egress port the rest of the
- * pipeline chose, or the one the `forward` table picks, is kept). A request packet makes the
- * switch export the counters to the collector, a chunk of INNET_SKETCH_COUNTERS_PER_EXPORT per
- * packet, in innet's export format (include/innet/sketch/export_format.hpp).
+ * Every IPv4 TCP/UDP packet with a whole transport header, except the export traffic below, is
+ * counted in a Count-Min sketch of INNET_SKETCH_DEPTH rows of INNET_SKETCH_WIDTH 32-bit
+ * counters, one register array per row, and forwarded unchanged (forwarding itself is out of
+ * scope: the egress port the rest of the pipeline chose, or the one the `forward` table picks,
+ * is kept). A request packet from the collector makes the switch export the counters, a chunk
+ * of INNET_SKETCH_COUNTERS_PER_EXPORT per packet, in innet's export format
+ * (include/innet/sketch/export_format.hpp).
  *
  * Every constant shared with C++ (dimensions, ports, magic, flags, the export header's layout,
- * the CRC lanes) comes from include/sketch_constants.p4, which p4/generate_constants.cpp
- * generates from the C++ headers; ctest p4.constants_match checks the checked-in copy.
+ * the CRC lanes, SplitMix64's constants) comes from include/sketch_constants.p4, which
+ * p4/generate_constants.cpp generates from the C++ headers; ctest p4.constants_match checks
+ * the checked-in copy.
  *
  * Rows. The digest of the flow key {src_addr, dst_addr, src_port, dst_port, protocol} (the 13
  * bytes of innet::net::five_tuple::to_bytes(), in this field order) is
@@ -25,20 +27,31 @@
  * which is innet::sketch::switch_digest (include/innet/sketch/switch_digest.hpp, where the
  * choice is explained) fed to innet::hash_family::index_pow2: the collector queries an exported
  * fragment with count_min::estimate(hash_family(switch_digest(key, seed))). m0, a0, m1, a1 are
- * switch_seed_params(seed) for the node's fragment seed, installed by the control plane in the
- * sketch_config table together with the node id, epoch and the collector's port.
+ * switch_seed_params(seed), which derive_seed_params computes here from the seed the control
+ * plane installs in the sketch_config table (with the node id, epoch, sub-epoch and the
+ * collector's port), so the seed and the multipliers cannot disagree.
  *
- * Export. The collector sends a UDP datagram to port INNET_SKETCH_EXPORT_UDP_PORT whose payload
- * is an export header with flag REQUEST, count 0, and the row and offset to start from. The
- * switch fills the header (node, epoch, sub-epoch, seed, depth, width, count) and appends the
- * counters of that row from that offset, zeroing them if the request has flag RESET (the end of
- * a sub-epoch), and returns the packet to the requester (addresses and ports swapped, so the
- * reply comes from the export port) on the collector's port. Exports of other nodes that pass
- * through (no REQUEST flag, not recirculated here) are forwarded untouched and not counted. With
- * flag WALK it exports the whole fragment from one request: egress clones each filled chunk to
- * the collector's mirror session (INNET_SKETCH_EXPORT_CLONE_SESSION) and recirculates the packet;
- * the next pass advances past the chunk it carries and fills the next one, until the chunk that
- * ends the last row, flagged LAST, goes to the collector directly.
+ * Banks. Each row's register holds two banks of INNET_SKETCH_WIDTH counters. Packets are
+ * counted in bank (sub_epoch & 1); the control plane ends a sub-epoch by installing
+ * sub_epoch + 1, after which the previous sub-epoch's bank is idle: nothing counts into it, and
+ * the collector reads it (repeating any chunk whose reply was lost) and then resets it. A RESET
+ * request is honoured for the idle bank only.
+ *
+ * Export. The collector sends, from the port sketch_config names, a UDP datagram to port
+ * INNET_SKETCH_EXPORT_UDP_PORT whose payload is an export header with flag REQUEST, count 0,
+ * this switch's node id, the sub-epoch to read (the current one, read live, or the previous
+ * one) and the row and offset (a multiple of INNET_SKETCH_COUNTERS_PER_EXPORT) to start from.
+ * The switch fills the header (depth, width, seed, count) and appends the counters of that row
+ * and sub-epoch from that offset, zeroing them behind the read if the request has flag RESET,
+ * and returns the packet to the requester (addresses and ports swapped, so the reply comes from
+ * the export port) on the collector's port. A request that is not valid (wrong sub-epoch, row
+ * or offset out of range, counters attached, RESET of the live bank, switch not configured) is
+ * dropped. Export-format packets that are not this switch's to serve (requests for other
+ * nodes or from other ports, other nodes' replies) are forwarded untouched and not counted.
+ * With flag WALK it exports the whole fragment from one request: egress clones each filled
+ * chunk to the collector's mirror session (INNET_SKETCH_EXPORT_CLONE_SESSION) and recirculates
+ * the packet; the next pass advances past the chunk it carries and fills the next one, until
+ * the chunk that ends the last row, flagged LAST, goes to the collector directly.
  *
  * Atomicity: BMv2 runs each action's register accesses under a lock, so the read-add-write of
  * one counter is atomic with respect to other packets (v1model.p4, register::write).
@@ -50,6 +63,12 @@
 
 #if INNET_SKETCH_DEPTH != 4
 #error "the row arithmetic and register arrays below are written out for four rows"
+#endif
+#if INNET_SKETCH_BANKS != 2
+#error "the counting bank is the sub-epoch's parity"
+#endif
+#if INNET_SKETCH_REGISTER_SIZE != INNET_SKETCH_BANKS * INNET_SKETCH_WIDTH
+#error "each row's register holds every bank"
 #endif
 #if INNET_SKETCH_COUNTERS_PER_EXPORT != 32
 #error "the export fill below is written out for 32 counters per packet"
@@ -127,11 +146,13 @@ struct metadata_t {
     bit<32> epoch;
     bit<16> sub_epoch;
     bit<64> seed;
-    bit<64> m0;
+    bit<64> m0;           // switch_seed_params(seed), derived per packet
     bit<64> a0;
     bit<64> m1;
     bit<64> a1;
     bit<9>  collector_port;
+    bit<32> export_base;  // register index of the chunk's first counter (bank and column)
+    bit<INNET_SKETCH_COUNTER_BITS> export_keep;  // ANDed into what an export reads back
 }
 
 parser SketchParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
@@ -179,17 +200,25 @@ parser SketchParser(packet_in packet, out headers_t hdr, inout metadata_t meta,
         // Requests go to the export port; replies (and a walk's recirculated reply) come
         // from it.
         transition select(hdr.ports.dst_port, hdr.ports.src_port) {
-            (INNET_SKETCH_EXPORT_UDP_PORT, _): parse_export;
-            (_, INNET_SKETCH_EXPORT_UDP_PORT): parse_export;
+            (INNET_SKETCH_EXPORT_UDP_PORT, _): maybe_export;
+            (_, INNET_SKETCH_EXPORT_UDP_PORT): maybe_export;
+            default: accept;
+        }
+    }
+
+    // Only a payload that starts with the magic and version is an export; any other datagram
+    // to or from the port is ordinary traffic, and counted as such.
+    state maybe_export {
+        transition select(packet.lookahead<bit<40>>()) {
+            INNET_SKETCH_EXPORT_MAGIC_VERSION: parse_export;
             default: accept;
         }
     }
 
     state parse_export {
         packet.extract(hdr.sketch_export);
-        transition select(hdr.sketch_export.magic, hdr.sketch_export.count) {
-            (INNET_SKETCH_EXPORT_MAGIC, 16w0): accept;
-            (INNET_SKETCH_EXPORT_MAGIC, INNET_SKETCH_COUNTERS_PER_EXPORT): parse_counters;
+        transition select(hdr.sketch_export.count) {
+            INNET_SKETCH_COUNTERS_PER_EXPORT: parse_counters;
             default: accept;
         }
     }
@@ -211,24 +240,20 @@ control SketchVerifyChecksum(inout headers_t hdr, inout metadata_t meta) {
 
 control SketchIngress(inout headers_t hdr, inout metadata_t meta,
                       inout standard_metadata_t standard_metadata) {
-    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_WIDTH) row0;
-    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_WIDTH) row1;
-    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_WIDTH) row2;
-    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_WIDTH) row3;
+    // Bank b's column c of a row at index b * INNET_SKETCH_WIDTH + c.
+    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_REGISTER_SIZE) row0;
+    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_REGISTER_SIZE) row1;
+    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_REGISTER_SIZE) row2;
+    register<bit<INNET_SKETCH_COUNTER_BITS>>(INNET_SKETCH_REGISTER_SIZE) row3;
 
     // Installed by the control plane as the table's default action (the table has no key).
     action set_fragment(bit<32> node, bit<32> epoch, bit<16> sub_epoch, bit<64> seed,
-                        bit<64> m0, bit<64> a0, bit<64> m1, bit<64> a1,
                         bit<9> collector_port) {
         meta.configured = 1;
         meta.node = node;
         meta.epoch = epoch;
         meta.sub_epoch = sub_epoch;
         meta.seed = seed;
-        meta.m0 = m0;
-        meta.a0 = a0;
-        meta.m1 = m1;
-        meta.a1 = a1;
         meta.collector_port = collector_port;
     }
 
@@ -237,6 +262,24 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
         default_action = NoAction();
         size = 1;
     }
+
+    // switch_seed_params(seed) (switch_digest.hpp): SplitMix64's output at steps 1 to 4,
+    // multipliers made odd.
+#define INNET_SPLITMIX64(out, step)                                                          \
+        z = meta.seed + step * INNET_SKETCH_SPLITMIX_GAMMA;                                   \
+        z = (z ^ (z >> INNET_SKETCH_SPLITMIX_SHIFT1)) * INNET_SKETCH_SPLITMIX_MULTIPLIER1;  \
+        z = (z ^ (z >> INNET_SKETCH_SPLITMIX_SHIFT2)) * INNET_SKETCH_SPLITMIX_MULTIPLIER2;  \
+        out = z ^ (z >> INNET_SKETCH_SPLITMIX_SHIFT3);
+    action derive_seed_params() {
+        bit<64> z;
+        INNET_SPLITMIX64(meta.m0, 64w1)
+        INNET_SPLITMIX64(meta.a0, 64w2)
+        INNET_SPLITMIX64(meta.m1, 64w3)
+        INNET_SPLITMIX64(meta.a1, 64w4)
+        meta.m0 = meta.m0 | 64w1;
+        meta.m1 = meta.m1 | 64w1;
+    }
+#undef INNET_SPLITMIX64
 
     // Forwarding of ordinary traffic, whatever the deployment needs; counting does not
     // depend on it.
@@ -276,10 +319,12 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
         bit<64> x1 = low + high;
         bit<64> x2 = low + (high << 1);
         bit<64> x3 = x2 + high;
-        bit<32> i0 = (bit<32>)(x0 >> INNET_SKETCH_INDEX_SHIFT);
-        bit<32> i1 = (bit<32>)(x1 >> INNET_SKETCH_INDEX_SHIFT);
-        bit<32> i2 = (bit<32>)(x2 >> INNET_SKETCH_INDEX_SHIFT);
-        bit<32> i3 = (bit<32>)(x3 >> INNET_SKETCH_INDEX_SHIFT);
+        // The counting bank: the current sub-epoch's parity.
+        bit<32> bank = ((bit<32>)(meta.sub_epoch & 16w1)) << INNET_SKETCH_WIDTH_BITS;
+        bit<32> i0 = bank | (bit<32>)(x0 >> INNET_SKETCH_INDEX_SHIFT);
+        bit<32> i1 = bank | (bit<32>)(x1 >> INNET_SKETCH_INDEX_SHIFT);
+        bit<32> i2 = bank | (bit<32>)(x2 >> INNET_SKETCH_INDEX_SHIFT);
+        bit<32> i3 = bank | (bit<32>)(x3 >> INNET_SKETCH_INDEX_SHIFT);
 
         // 32-bit counters wrap, as innet's u32 counters do.
         bit<INNET_SKETCH_COUNTER_BITS> c;
@@ -293,40 +338,65 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
         row3.write(i3, c + 1);
     }
 
-    // One counter of row `row` into `value`; zeroed behind the read when `reset` is set.
-    action export_counter(out bit<INNET_SKETCH_COUNTER_BITS> value, in bit<16> row,
-                          in bit<32> index, in bool reset) {
-        if (row == 0) {
-            row0.read(value, index);
-            if (reset) { row0.write(index, 0); }
-        } else if (row == 1) {
-            row1.read(value, index);
-            if (reset) { row1.write(index, 0); }
-        } else if (row == 2) {
-            row2.read(value, index);
-            if (reset) { row2.write(index, 0); }
-        } else {
-            row3.read(value, index);
-            if (reset) { row3.write(index, 0); }
-        }
-    }
+    // One chunk of one row: counters export_base .. export_base + 31 of the register into
+    // hdr.counters, each written back ANDed with export_keep (all ones: kept; zero: reset).
+    // Every register access is unconditional, a form every p4c midend accepts in an action.
+#define INNET_EXPORT_ONE(reg, i)                                                    \
+        hdr.counters[i].setValid();                                                 \
+        reg.read(hdr.counters[i].value, meta.export_base + i);                      \
+        reg.write(meta.export_base + i, hdr.counters[i].value & meta.export_keep);
+#define INNET_EXPORT_CHUNK(reg)                                                     \
+        INNET_EXPORT_ONE(reg, 0)  INNET_EXPORT_ONE(reg, 1)  INNET_EXPORT_ONE(reg, 2)  \
+        INNET_EXPORT_ONE(reg, 3)  INNET_EXPORT_ONE(reg, 4)  INNET_EXPORT_ONE(reg, 5)  \
+        INNET_EXPORT_ONE(reg, 6)  INNET_EXPORT_ONE(reg, 7)  INNET_EXPORT_ONE(reg, 8)  \
+        INNET_EXPORT_ONE(reg, 9)  INNET_EXPORT_ONE(reg, 10) INNET_EXPORT_ONE(reg, 11) \
+        INNET_EXPORT_ONE(reg, 12) INNET_EXPORT_ONE(reg, 13) INNET_EXPORT_ONE(reg, 14) \
+        INNET_EXPORT_ONE(reg, 15) INNET_EXPORT_ONE(reg, 16) INNET_EXPORT_ONE(reg, 17) \
+        INNET_EXPORT_ONE(reg, 18) INNET_EXPORT_ONE(reg, 19) INNET_EXPORT_ONE(reg, 20) \
+        INNET_EXPORT_ONE(reg, 21) INNET_EXPORT_ONE(reg, 22) INNET_EXPORT_ONE(reg, 23) \
+        INNET_EXPORT_ONE(reg, 24) INNET_EXPORT_ONE(reg, 25) INNET_EXPORT_ONE(reg, 26) \
+        INNET_EXPORT_ONE(reg, 27) INNET_EXPORT_ONE(reg, 28) INNET_EXPORT_ONE(reg, 29) \
+        INNET_EXPORT_ONE(reg, 30) INNET_EXPORT_ONE(reg, 31)
+    action export_row0() { INNET_EXPORT_CHUNK(row0) }
+    action export_row1() { INNET_EXPORT_CHUNK(row1) }
+    action export_row2() { INNET_EXPORT_CHUNK(row2) }
+    action export_row3() { INNET_EXPORT_CHUNK(row3) }
+#undef INNET_EXPORT_CHUNK
+#undef INNET_EXPORT_ONE
 
     apply {
         sketch_config.apply();
+        if (meta.configured == 1) {
+            derive_seed_params();
+        }
         if (hdr.sketch_export.isValid() && hdr.udp_rest.isValid()) {
-            // A request, or this switch's own walk coming back: is_export is zero for every
-            // packet entering ingress except one that egress recirculated, which keeps it
-            // (field list 0).
+            // Magic and version matched in the parser. A request is this switch's to serve
+            // only from the collector's port and for its node; a walk coming back is its own
+            // (is_export is zero for every packet entering ingress except one that egress
+            // recirculated, which keeps it: field list 0).
             bool request = (hdr.sketch_export.flags & INNET_SKETCH_FLAG_REQUEST) != 0;
             bool walking = meta.is_export == 1;
-            if (!request && !walking) {
-                // Another node's export passing through: forwarded, and not a flow to count.
+            bool served = walking ||
+                          (request && meta.configured == 1 &&
+                           standard_metadata.ingress_port == meta.collector_port &&
+                           hdr.sketch_export.node == meta.node);
+            if (!served) {
+                // Another node's export or request passing through: forwarded untouched,
+                // and not a flow to count.
                 forward.apply();
                 return;
             }
-            if (meta.configured == 0 || hdr.sketch_export.magic != INNET_SKETCH_EXPORT_MAGIC ||
-                hdr.sketch_export.version != INNET_SKETCH_EXPORT_VERSION ||
-                (request && hdr.sketch_export.count != 0)) {
+            // The sub-epoch asked for: the previous one (the idle bank) or, without RESET,
+            // the current one (the counting bank, read live).
+            bool reset = (hdr.sketch_export.flags & INNET_SKETCH_FLAG_RESET) != 0;
+            bit<16> asked = hdr.sketch_export.sub_epoch;
+            bool idle = asked == meta.sub_epoch - 1;
+            bool live = asked == meta.sub_epoch;
+            if (meta.configured == 0 || (request && hdr.sketch_export.count != 0) ||
+                hdr.sketch_export.row >= INNET_SKETCH_DEPTH ||
+                hdr.sketch_export.offset >= INNET_SKETCH_WIDTH ||
+                (hdr.sketch_export.offset & (INNET_SKETCH_COUNTERS_PER_EXPORT - 1)) != 0 ||
+                !(idle || (live && !reset))) {
                 mark_to_drop(standard_metadata);
                 return;
             }
@@ -337,29 +407,27 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
                 offset = 0;
                 row = row + 1;
             }
-            if (row >= INNET_SKETCH_DEPTH ||
-                (offset & (INNET_SKETCH_COUNTERS_PER_EXPORT - 1)) != 0) {
+            if (row >= INNET_SKETCH_DEPTH) {
                 mark_to_drop(standard_metadata);
                 return;
             }
-            bool reset = (hdr.sketch_export.flags & INNET_SKETCH_FLAG_RESET) != 0;
             bool grows = hdr.sketch_export.count == 0;
 
-#define INNET_EXPORT_COUNTER(i)                                                  \
-            hdr.counters[i].setValid();                                         \
-            export_counter(hdr.counters[i].value, row, offset + i, reset);
-            INNET_EXPORT_COUNTER(0)  INNET_EXPORT_COUNTER(1)  INNET_EXPORT_COUNTER(2)
-            INNET_EXPORT_COUNTER(3)  INNET_EXPORT_COUNTER(4)  INNET_EXPORT_COUNTER(5)
-            INNET_EXPORT_COUNTER(6)  INNET_EXPORT_COUNTER(7)  INNET_EXPORT_COUNTER(8)
-            INNET_EXPORT_COUNTER(9)  INNET_EXPORT_COUNTER(10) INNET_EXPORT_COUNTER(11)
-            INNET_EXPORT_COUNTER(12) INNET_EXPORT_COUNTER(13) INNET_EXPORT_COUNTER(14)
-            INNET_EXPORT_COUNTER(15) INNET_EXPORT_COUNTER(16) INNET_EXPORT_COUNTER(17)
-            INNET_EXPORT_COUNTER(18) INNET_EXPORT_COUNTER(19) INNET_EXPORT_COUNTER(20)
-            INNET_EXPORT_COUNTER(21) INNET_EXPORT_COUNTER(22) INNET_EXPORT_COUNTER(23)
-            INNET_EXPORT_COUNTER(24) INNET_EXPORT_COUNTER(25) INNET_EXPORT_COUNTER(26)
-            INNET_EXPORT_COUNTER(27) INNET_EXPORT_COUNTER(28) INNET_EXPORT_COUNTER(29)
-            INNET_EXPORT_COUNTER(30) INNET_EXPORT_COUNTER(31)
-#undef INNET_EXPORT_COUNTER
+            meta.export_base = (((bit<32>)(asked & 16w1)) << INNET_SKETCH_WIDTH_BITS) + offset;
+            if (reset) {
+                meta.export_keep = 0;
+            } else {
+                meta.export_keep = ~(bit<INNET_SKETCH_COUNTER_BITS>)0;
+            }
+            if (row == 0) {
+                export_row0();
+            } else if (row == 1) {
+                export_row1();
+            } else if (row == 2) {
+                export_row2();
+            } else {
+                export_row3();
+            }
 
             bool last = row == INNET_SKETCH_DEPTH - 1 &&
                         offset + INNET_SKETCH_COUNTERS_PER_EXPORT == INNET_SKETCH_WIDTH;
@@ -370,9 +438,8 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
             if (last) {
                 hdr.sketch_export.flags = hdr.sketch_export.flags | INNET_SKETCH_FLAG_LAST;
             }
-            hdr.sketch_export.node = meta.node;
-            hdr.sketch_export.epoch = meta.epoch;
-            hdr.sketch_export.sub_epoch = meta.sub_epoch;
+            // node, epoch and sub_epoch stay as the request named them (node checked
+            // above, sub_epoch too: it says which bank the counters are).
             hdr.sketch_export.row = row;
             hdr.sketch_export.depth = INNET_SKETCH_DEPTH;
             hdr.sketch_export.count = INNET_SKETCH_COUNTERS_PER_EXPORT;
@@ -382,8 +449,10 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
 
             if (grows) {
                 // The request had no counters; the reply carries them, so the lengths grow.
-                hdr.ipv4.total_len = hdr.ipv4.total_len + INNET_SKETCH_COUNTERS_PER_EXPORT * 4;
-                hdr.udp_rest.length = hdr.udp_rest.length + INNET_SKETCH_COUNTERS_PER_EXPORT * 4;
+                hdr.ipv4.total_len = hdr.ipv4.total_len +
+                                     INNET_SKETCH_COUNTERS_PER_EXPORT * INNET_SKETCH_COUNTER_BYTES;
+                hdr.udp_rest.length = hdr.udp_rest.length +
+                                      INNET_SKETCH_COUNTERS_PER_EXPORT * INNET_SKETCH_COUNTER_BYTES;
                 // Back to the requester.
                 bit<32> ip = hdr.ipv4.src_addr;
                 hdr.ipv4.src_addr = hdr.ipv4.dst_addr;
@@ -398,7 +467,11 @@ control SketchIngress(inout headers_t hdr, inout metadata_t meta,
             hdr.udp_rest.checksum = 0;  // optional over IPv4; the counters changed
             meta.is_export = 1;
             bool walk = (hdr.sketch_export.flags & INNET_SKETCH_FLAG_WALK) != 0;
-            meta.walk_on = (walk && !last) ? 1w1 : 1w0;
+            if (walk && !last) {
+                meta.walk_on = 1;
+            } else {
+                meta.walk_on = 0;
+            }
             standard_metadata.egress_spec = meta.collector_port;
             return;
         }
@@ -421,8 +494,12 @@ control SketchEgress(inout headers_t hdr, inout metadata_t meta,
     apply {
         if (meta.is_export == 1 && meta.walk_on == 1) {
             // This chunk goes to the collector as a clone; the packet itself comes back
-            // through ingress, which advances past the chunk and fills the next.
-            clone(CloneType.E2E, INNET_SKETCH_EXPORT_CLONE_SESSION);
+            // through ingress, which advances past the chunk and fills the next. BMv2 copies
+            // an egress clone before the deparser and resets its metadata except the field
+            // list named here: the clone keeps is_export = 1, so SketchComputeChecksum
+            // updates its IPv4 checksum (the first chunk's addresses and lengths changed),
+            // and gets walk_on = 0, so its own egress pass neither clones nor recirculates.
+            clone_preserving_field_list(CloneType.E2E, INNET_SKETCH_EXPORT_CLONE_SESSION, 0);
             recirculate_preserving_field_list(0);
         }
     }

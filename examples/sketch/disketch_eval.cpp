@@ -16,11 +16,17 @@
 //               sqrt(F2_s / w_s)).
 //   disketch    fragment_planner sizes fragments (power-of-two widths) and sub-epochs from the
 //               memory and last epoch's per-switch packet counts; switches export serialized
-//               fragments; fragment_collector answers each flow from the fragments on its path
-//               (per epoch: sum per switch, min across switches; median for Count
-//               Sketch). Two sub-epoch modes:
-//               partition (every sub-epoch counts every flow) and sample (each flow counted in
-//               one sub-epoch per switch, scaled up; our reading of the paper's sub-epoching).
+//               fragments; fragment_collector answers each flow. Three variants:
+//               spatial   (the default, hop_assignment::one_hop) each flow is counted at ONE
+//                         switch of its path, picked by its assignment hash with probability
+//                         ~ width / last epoch's load (error equalisation); the answer is that
+//                         switch's fragments summed. Each switch sees ~1/path-length of the
+//                         flows it forwards, so its noise drops by about the mean path length.
+//               partition every hop counts every flow, sub-epochs split each epoch; per epoch:
+//                         sum per switch, min across switches (median for Count Sketch);
+//               sample    every hop, and each flow counted in one sub-epoch per switch, scaled
+//                         up (an earlier reading of the paper's sub-epoching). It wins on ARE
+//                         only at the smallest memories and stops being an upper bound.
 //
 // Metrics per epoch over all flows: ARE and AAE of per-flow packet counts, heavy-hitter F1 at
 // 0.05% of the epoch's packets. Entropy is not measured here (the program says why at the
@@ -33,6 +39,10 @@
 // DiSketch rounds fragment widths down to powers of two by default (so fragments fold), which
 // leaves it about 28% fewer counters than the baseline on this memory distribution; --any-width
 // lets the planner use every column (point queries do not need folding).
+//
+// The memory sweep covers the realistic range where the baseline's ARE goes from ~10 to ~0.01,
+// plus a few baseline-only points above it so that "memory saved at equal ARE" can be read off
+// the baseline's curve for DiSketch's most accurate points.
 //
 // The hidden cost of sub-epochs is export volume: a switch exports k fragments per epoch, so
 // the collector receives k times the counters of one sketch. The table reports it (export
@@ -294,7 +304,7 @@ errors run_baseline(const innet::workload::fat_tree& tree, const std::vector<epo
 template <class Sketch>
 errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epoch_traffic>& ep,
                     const std::vector<std::vector<u64>>& memory, const options& o,
-                    sk::subepoch_mode mode) {
+                    sk::subepoch_mode mode, sk::hop_assignment assignment) {
   const u32 switches = tree.switch_count();
   sk::planner_config pc;
   pc.depth = o.depth;
@@ -307,6 +317,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
   // helps (a sum of per-window row minima is at most the minimum of the summed rows).
   pc.min_peb = mode == sk::subepoch_mode::sample ? o.min_peb : 0;
   pc.mode = mode;
+  pc.assignment = assignment;
   pc.base_seed = base_seed;
   // Last epoch's per-switch packet counts predict this epoch's; the first epoch has no history
   // and uses its flow counts per switch times the mean flow size.
@@ -353,11 +364,24 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
             *sk::fragment<Sketch>::create(h, *Sketch::create(o.depth, np.width, h.seed)));
       }
     }
+    // Which hops count each flow (every_hop: all; one_hop: the one its assignment hash picks).
+    // A switch computes the same per packet; precomputing per flow only saves simulation time.
+    std::vector<std::size_t> first(t.paths.size()), last(t.paths.size());
+    for (std::size_t f = 0; f < t.paths.size(); ++f) {
+      const auto hops = t.paths[f].switches();
+      if (assignment == sk::hop_assignment::every_hop) {
+        first[f] = 0;
+        last[f] = hops.size();
+      } else {
+        first[f] = plan->assigned_hop(e, t.keys[f], hops);
+        last[f] = std::min(first[f] + 1, hops.size());
+      }
+    }
     const u64 packets = t.trace.packets.size();
     for (u64 i = 0; i < packets; ++i) {
       const u32 f = t.trace.packets[i];
       const auto hops = t.paths[f].switches();
-      for (std::size_t h = 0; h < hops.size(); ++h) {
+      for (std::size_t h = first[f]; h < last[f]; ++h) {
         auto& list = frags[hops[h]];
         if (list.empty()) continue;
         // Packet i arrives at time i * epoch / packets: its sub-epoch is i * k / packets.
@@ -380,7 +404,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
     const u64 begin = plan->epoch_begin(e);
     const u64 end = plan->epoch_end(e);
     for (std::size_t f = 0; f < t.paths.size(); ++f) {
-      const auto got = collector.estimate(t.keys[f], t.paths[f].switches(), begin, end);
+      const auto got = collector.estimate(t.keys[f], t.paths[f].switches(), begin, end, *plan);
       s.add(got.value, t.trace.sizes[f], threshold);
     }
   }
@@ -392,8 +416,9 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
 }
 
 struct point {
-  double memory_per_switch;  // mean residual bytes per switch (the x-axis)
-  errors baseline, partition, sample;
+  double memory_per_switch;    // mean residual bytes per switch (the x-axis)
+  bool baseline_only = false;  // above the sweep: extends the baseline curve for interpolation
+  errors baseline, partition, sample, spatial;
 };
 
 // log-log interpolation of the baseline's memory at which its ARE equals `are`; NaN if outside.
@@ -422,10 +447,19 @@ int main(int argc, char** argv) {
     ep.push_back(make_epoch(tree, o, e));
   const auto shape = memory_shape(o.epochs, tree.switch_count(), o.seed);
 
-  // Memory level per switch: 1 KiB .. 1 MiB (quick: 1 .. 32 KiB), doubling.
+  // Memory level per switch, in steps of sqrt(2). Full: 24 KiB .. 1.5 MiB, where the baseline's
+  // ARE goes from ~10 to ~0.01 (realistic: most flows are mice, and an ARE in the hundreds says
+  // nothing); then four more baseline-only levels (up to 6 MiB) so that DiSketch's better
+  // points still find the baseline's memory at equal ARE. Quick: 4 .. 64 KiB, two extra.
   std::vector<double> levels;
-  for (double m = 1024; m <= (o.quick ? 32 * 1024 : 1024 * 1024); m *= 2)
+  const double lo = o.quick ? 4 * 1024 : 24 * 1024;
+  const double hi = o.quick ? 64 * 1024 : 1536 * 1024;
+  const u32 extra = o.quick ? 2 : 4;
+  for (double m = lo; m <= hi * 1.01; m *= std::sqrt(2.0))
     levels.push_back(m);
+  const std::size_t swept = levels.size();
+  for (u32 i = 0; i < extra; ++i)
+    levels.push_back(levels.back() * std::sqrt(2.0));
 
   std::printf(
       "DiSketch evaluation: k=4 fat tree (%u switches), %u epochs x %llu packets, %llu "
@@ -435,13 +469,15 @@ int main(int argc, char** argv) {
       o.depth, static_cast<unsigned long long>(o.seed));
   std::printf(
       "residual memory per switch per epoch: level x lognormal(mean 1, sigma 0.8); "
-      "heavy hitter >= 0.05%% of an epoch's packets\n\n");
-  std::printf("%10s %10s | %9s %9s %6s %8s | %9s %9s %6s %5s %8s | %9s %9s %6s %5s %8s\n",
-              "mem/switch", "total", "base ARE", "base AAE", "F1", "export", "part ARE", "part AAE",
-              "F1", "k", "export", "samp ARE", "samp AAE", "F1", "k", "export");
+      "heavy hitter >= 0.05%% of an epoch's packets\n"
+      "spatial = one hop per flow (default); partition / sample = every hop counts every flow\n\n");
+  std::printf("%10s %10s | %9s %6s %7s | %9s %6s %5s %7s | %9s %6s %7s | %9s %6s %5s %7s\n",
+              "mem/switch", "total", "base ARE", "F1", "export", "spat ARE", "F1", "k", "export",
+              "part ARE", "F1", "export", "samp ARE", "F1", "k", "export");
 
   std::vector<point> pts;
-  for (double level : levels) {
+  for (std::size_t li = 0; li < levels.size(); ++li) {
+    const double level = levels[li];
     std::vector<std::vector<u64>> memory(o.epochs, std::vector<u64>(tree.switch_count()));
     double total = 0;
     for (u32 e = 0; e < o.epochs; ++e) {
@@ -452,24 +488,40 @@ int main(int argc, char** argv) {
     }
     point p;
     p.memory_per_switch = total / (o.epochs * tree.switch_count());
+    p.baseline_only = li >= swept;
+    const auto every = sk::hop_assignment::every_hop;
     if (o.count_sketch) {
       p.baseline = run_baseline<cs>(tree, ep, memory, o);
-      p.partition = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::partition);
-      p.sample = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::sample);
+      if (!p.baseline_only) {
+        p.spatial = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::partition,
+                                     sk::hop_assignment::one_hop);
+        p.partition = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::partition, every);
+        p.sample = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::sample, every);
+      }
     } else {
       p.baseline = run_baseline<cm>(tree, ep, memory, o);
-      p.partition = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::partition);
-      p.sample = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::sample);
+      if (!p.baseline_only) {
+        p.spatial = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::partition,
+                                     sk::hop_assignment::one_hop);
+        p.partition = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::partition, every);
+        p.sample = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::sample, every);
+      }
     }
     pts.push_back(p);
-    std::printf(
-        "%8.1fKB %8.1fKB | %9.4f %9.2f %6.3f %6.0fKB | %9.4f %9.2f %6.3f %5.2f %6.0fKB | "
-        "%9.4f %9.2f %6.3f %5.2f %6.0fKB\n",
-        p.memory_per_switch / 1024, p.memory_per_switch * tree.switch_count() / 1024,
-        p.baseline.are, p.baseline.aae, p.baseline.f1, p.baseline.exported_bytes / 1024,
-        p.partition.are, p.partition.aae, p.partition.f1, p.partition.mean_subepochs,
-        p.partition.exported_bytes / 1024, p.sample.are, p.sample.aae, p.sample.f1,
-        p.sample.mean_subepochs, p.sample.exported_bytes / 1024);
+    if (p.baseline_only) {
+      std::printf("%8.1fKB %8.1fKB | %9.4f %6.3f %5.0fKB | (baseline only: extends its curve)\n",
+                  p.memory_per_switch / 1024, p.memory_per_switch * tree.switch_count() / 1024,
+                  p.baseline.are, p.baseline.f1, p.baseline.exported_bytes / 1024);
+    } else {
+      std::printf(
+          "%8.1fKB %8.1fKB | %9.4f %6.3f %5.0fKB | %9.4f %6.3f %5.2f %5.0fKB | %9.4f %6.3f "
+          "%5.0fKB | %9.4f %6.3f %5.2f %5.0fKB\n",
+          p.memory_per_switch / 1024, p.memory_per_switch * tree.switch_count() / 1024,
+          p.baseline.are, p.baseline.f1, p.baseline.exported_bytes / 1024, p.spatial.are,
+          p.spatial.f1, p.spatial.mean_subepochs, p.spatial.exported_bytes / 1024, p.partition.are,
+          p.partition.f1, p.partition.exported_bytes / 1024, p.sample.are, p.sample.f1,
+          p.sample.mean_subepochs, p.sample.exported_bytes / 1024);
+    }
     std::fflush(stdout);
   }
 
@@ -478,27 +530,28 @@ int main(int argc, char** argv) {
       "per epoch. Counters allocated never exceed the residual memory; DiSketch %s.)\n\n",
       o.any_width ? "uses every column that fits, like the baseline"
                   : "rounds widths down to powers of two, the baseline does not");
-  std::printf("%10s | %-34s | %-34s\n", "", "DiSketch (partition)", "DiSketch (sample)");
-  std::printf("%10s | %16s %17s | %16s %17s\n", "mem/switch", "mem saved @ ARE", "ARE ratio @ mem",
-              "mem saved @ ARE", "ARE ratio @ mem");
+  std::printf("%10s | %-34s | %-34s | %-34s\n", "", "DiSketch spatial (one hop)",
+              "DiSketch partition (every hop)", "DiSketch sample (every hop)");
+  std::printf("%10s | %16s %17s | %16s %17s | %16s %17s\n", "mem/switch", "mem saved @ ARE",
+              "ARE ratio @ mem", "mem saved @ ARE", "ARE ratio @ mem", "mem saved @ ARE",
+              "ARE ratio @ mem");
   for (const point& p : pts) {
-    const double mp = baseline_memory_at(pts, p.partition.are);
-    const double ms = baseline_memory_at(pts, p.sample.are);
-    auto saved = [&](double m) {
+    if (p.baseline_only) continue;
+    auto saved = [&](double are) {
+      const double m = baseline_memory_at(pts, are);
       if (std::isnan(m)) return std::string("(off curve)");
       char buf[32];
       std::snprintf(buf, sizeof buf, "%.1f%%", 100.0 * (1 - p.memory_per_switch / m));
       return std::string(buf);
     };
-    std::printf("%8.1fKB | %16s %16.2fx | %16s %16.2fx\n", p.memory_per_switch / 1024,
-                saved(mp).c_str(), p.baseline.are / p.partition.are, saved(ms).c_str(),
+    std::printf("%8.1fKB | %16s %16.2fx | %16s %16.2fx | %16s %16.2fx\n",
+                p.memory_per_switch / 1024, saved(p.spatial.are).c_str(),
+                p.baseline.are / p.spatial.are, saved(p.partition.are).c_str(),
+                p.baseline.are / p.partition.are, saved(p.sample.are).c_str(),
                 p.baseline.are / p.sample.are);
   }
   std::printf(
-      "\nEntropy relative error: not measured. Every switch hashes (and UnivMon samples its "
-      "levels) with its own seed, so UnivMon fragments of different switches cannot be merged "
-      "into network-wide moments; fragment_collector::merged gives one switch's moments over "
-      "a time range.\n");
+      "\nEntropy relative error: not measured here (Count-Min / Count Sketch fragments only).\n");
 
   if (!o.csv.empty()) {
     std::FILE* out = std::fopen(o.csv.c_str(), "w");
@@ -520,6 +573,8 @@ int main(int argc, char** argv) {
                      e.exported_bytes, at);
       };
       row("baseline", p.baseline, p.memory_per_switch);
+      if (p.baseline_only) continue;
+      row("disketch_spatial", p.spatial, baseline_memory_at(pts, p.spatial.are));
       row("disketch_partition", p.partition, baseline_memory_at(pts, p.partition.are));
       row("disketch_sample", p.sample, baseline_memory_at(pts, p.sample.are));
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plots disketch_eval's CSV: per-flow ARE, heavy-hitter F1 and export volume against mean
-residual memory per switch, baseline vs DiSketch (partition and sample sub-epochs).
+residual memory per switch, baseline vs DiSketch (spatial: one hop per flow; partition and
+sample sub-epochs with every hop counting).
 
     sketch_disketch_eval --csv disketch.csv
     /usr/bin/python3 plot_disketch.py disketch.csv [disketch.png]
@@ -15,10 +16,16 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 LABELS = {
     "baseline": "baseline: one sketch per switch, best switch on path",
+    "disketch_spatial": "DiSketch, spatial (one hop per flow)",
     "disketch_partition": "DiSketch, partition sub-epochs",
     "disketch_sample": "DiSketch, sampled sub-epochs",
 }
-STYLES = {"baseline": "o-", "disketch_partition": "s--", "disketch_sample": "^-"}
+STYLES = {
+    "baseline": "o-",
+    "disketch_spatial": "D-",
+    "disketch_partition": "s--",
+    "disketch_sample": "^-",
+}
 
 
 def main(argv):

@@ -10,6 +10,9 @@
 #define INNET_SKETCH_WIDTH 1024
 #define INNET_SKETCH_INDEX_SHIFT 54  // row column = x >> this (hash_family::index_pow2)
 #define INNET_SKETCH_COUNTER_BITS 32
+#define INNET_SKETCH_COUNTER_BYTES 4
+#define INNET_SKETCH_BANKS 2  // counting bank = sub_epoch & 1; exports read the other
+#define INNET_SKETCH_REGISTER_SIZE 2048  // per row: bank b's column c at b * WIDTH + c
 #define INNET_SKETCH_COUNTERS_PER_EXPORT 32
 #define INNET_SKETCH_EXPORT_CLONE_SESSION 18771
 #define INNET_SKETCH_EXPORT_HEADER_BYTES 40
@@ -22,6 +25,8 @@ const bit<8> INNET_PROTOCOL_UDP = 17;
 const bit<16> INNET_SKETCH_EXPORT_UDP_PORT = 18771;
 const bit<32> INNET_SKETCH_EXPORT_MAGIC = 0x494E5358;
 const bit<8> INNET_SKETCH_EXPORT_VERSION = 1;
+// The header's first 40 bits, magic then version, as the parser looks ahead at them.
+const bit<40> INNET_SKETCH_EXPORT_MAGIC_VERSION = 0x494E535801;
 const bit<8> INNET_SKETCH_FAMILY_COUNT_MIN = 1;
 const bit<8> INNET_SKETCH_COUNTER_CODE = 0x02;  // u32 counters
 const bit<8> INNET_SKETCH_FLAG_LAST = 0x01;
@@ -64,5 +69,14 @@ const bit<32> INNET_SKETCH_LANE3_POLY = 0xF4ACFB13;
 const bit<32> INNET_SKETCH_LANE3_INIT = 0xFFFFFFFF;
 const bit<32> INNET_SKETCH_LANE3_XOROUT = 0xFFFFFFFF;
 const bit<32> INNET_SKETCH_LANE3_CHECK = 0x1697D06A;  // CRC of "123456789"
+
+// SplitMix64 (innet::sketch::splitmix64_constants), from which the switch derives
+// switch_seed_params(seed): word k = mix(seed + k * GAMMA), k = 1..4.
+const bit<64> INNET_SKETCH_SPLITMIX_GAMMA = 0x9E3779B97F4A7C15;
+const bit<64> INNET_SKETCH_SPLITMIX_MULTIPLIER1 = 0xBF58476D1CE4E5B9;
+const bit<64> INNET_SKETCH_SPLITMIX_MULTIPLIER2 = 0x94D049BB133111EB;
+#define INNET_SKETCH_SPLITMIX_SHIFT1 30
+#define INNET_SKETCH_SPLITMIX_SHIFT2 27
+#define INNET_SKETCH_SPLITMIX_SHIFT3 31
 
 #endif  // INNET_SKETCH_CONSTANTS_P4_

@@ -128,6 +128,36 @@ TEST_CASE("export parsing refuses each malformed field with its own error") {
   CHECK(with(f::offset_at + 3, 0xFE) == errc::ok);
 }
 
+TEST_CASE("write_export checks everything before writing and gives the parser's error") {
+  const u64 counters[] = {1, 2};
+  const auto refused = [&](const export_header& h, std::span<const u64> c, std::size_t size) {
+    std::vector<std::byte> out(size, std::byte{0xAA});
+    const auto written = write_export(out, h, c);
+    bool untouched = true;
+    for (const std::byte b : out)
+      untouched = untouched && b == std::byte{0xAA};
+    CHECK(untouched);
+    return written.error();
+  };
+  // Each header the parser refuses, with the parser's own error, even into a large buffer.
+  const auto with = [&](auto change) {
+    export_header h = sample_header();
+    change(h);
+    return refused(h, counters, 256);
+  };
+  CHECK(with([](export_header& h) { h.version = 2; }) == errc::unsupported);
+  CHECK(with([](export_header& h) { h.family = sketch_family{3}; }) == errc::unsupported);
+  CHECK(with([](export_header& h) { h.counter_code = 0x04; }) == errc::unsupported);
+  CHECK(with([](export_header& h) { h.flags = 0x80; }) == errc::malformed);
+  CHECK(with([](export_header& h) { h.depth = 0; }) == errc::malformed);
+  CHECK(with([](export_header& h) { h.row = 4; }) == errc::out_of_range);
+  CHECK(with([](export_header& h) { h.offset = 1023; }) == errc::out_of_range);
+  CHECK(with([](export_header& h) { h.flags = export_format::flag_request; }) == errc::malformed);
+  // The counters must be as many as the header says, and fit.
+  CHECK(refused(sample_header(), std::span(counters).first(1), 256) == errc::malformed);
+  CHECK(refused(sample_header(), counters, export_size(sample_header()) - 1) == errc::truncated);
+}
+
 TEST_CASE("a request carries no counters and parses") {
   export_header h;
   h.flags = export_format::flag_request | export_format::flag_walk;

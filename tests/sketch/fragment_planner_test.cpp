@@ -1,7 +1,8 @@
 // The planner: widths from memory (checked by hand), the sub-epoch rule on a hand-worked path,
 // memory that changes every epoch, and the coverage guarantee on a k=4 fat tree with random
 // memory (some nodes with none): every flow has fragments on its path for the whole window,
-// in both modes, and a path without any memory is refused.
+// in both sub-epoch modes with every hop counting, and a path without any memory is refused.
+// (One-hop assignment: fragment_spatial_test.cpp.)
 #include "innet/sketch/fragment_planner.hpp"
 
 #include <doctest/doctest.h>
@@ -53,6 +54,7 @@ TEST_CASE("fragment_planner width is the largest power of two that fits") {
 
 TEST_CASE("fragment_planner equalises PEBs along a path by hand") {
   planner_config c;
+  c.assignment = innet::sketch::hop_assignment::every_hop;  // one_hop: fragment_spatial_test
   c.depth = 1;
   c.counter_bytes = 1;
   c.min_width = 1;
@@ -135,6 +137,7 @@ void check_coverage(subepoch_mode mode) {
     }
   }
   planner_config c;
+  c.assignment = innet::sketch::hop_assignment::every_hop;
   c.mode = mode;
   c.max_subepochs = 16;
   c.epoch_ns = 1'600'000;

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -16,6 +18,7 @@
 #include "innet/core/random.hpp"
 #include "innet/net/five_tuple.hpp"
 #include "innet/sketch/count_min.hpp"
+#include "innet/sketch/fragment.hpp"
 #include "innet/workload/flow_trace.hpp"
 
 namespace {
@@ -113,6 +116,105 @@ TEST_CASE("the switch digest is the documented combination of four CRC lanes") {
   CHECK(d.high == ((l2 << 32 | l3) * p.multiplier_high + p.addend_high));
   CHECK(switch_digest(key, 13, p) == d);
   CHECK(switch_digest(key, seed + 1) != d);
+}
+
+// The linear part of the lanes, for the rank test: key -> (lane0 ++ lane1, lane2 ++ lane3) minus
+// the lanes of the zero key (CRCs are affine, see above).
+struct lanes128 {
+  u64 low = 0;
+  u64 high = 0;
+  std::array<u8, 13> key{};  // the key difference these lanes belong to
+};
+
+lanes128 linear_lanes(const std::array<u8, 13>& key) {
+  const std::array<u8, 13> zero{};
+  u64 lane[4];
+  for (int i = 0; i < 4; ++i)
+    lane[i] = crc(switch_digest_lanes[i], key, 13) ^ crc(switch_digest_lanes[i], zero, 13);
+  return {lane[0] << 32 | lane[1], lane[2] << 32 | lane[3], key};
+}
+
+// Gaussian elimination over GF(2) on the bits `use_high ? (low, high) : low`: returns the rank of
+// the 104 unit keys' lanes and, when below 104, one nonzero key difference they map to zero.
+std::pair<int, std::array<u8, 13>> rank_of_lanes(bool use_high) {
+  std::vector<lanes128> basis(128);
+  std::vector<bool> used(128, false);
+  int rank = 0;
+  std::array<u8, 13> kernel{};
+  for (int bit = 0; bit < 104; ++bit) {
+    std::array<u8, 13> unit{};
+    unit[static_cast<std::size_t>(bit / 8)] = static_cast<u8>(1U << (bit % 8));
+    lanes128 v = linear_lanes(unit);
+    if (!use_high) v.high = 0;
+    while (v.low != 0 || v.high != 0) {
+      const int pivot =
+          v.high != 0 ? 64 + 63 - std::countl_zero(v.high) : 63 - std::countl_zero(v.low);
+      const auto p = static_cast<std::size_t>(pivot);
+      if (!used[p]) {
+        used[p] = true;
+        basis[p] = v;
+        ++rank;
+        break;
+      }
+      v.low ^= basis[p].low;
+      v.high ^= basis[p].high;
+      for (std::size_t i = 0; i < 13; ++i)
+        v.key[i] ^= basis[p].key[i];
+    }
+    if (v.low == 0 && v.high == 0) kernel = v.key;
+  }
+  return {rank, kernel};
+}
+
+TEST_CASE("the four lanes are injective on 13-byte keys, lanes 0 and 1 alone are not") {
+  // What switch_digest.hpp claims from the polynomials' lcm (degree 127): the linear map from
+  // the key's 104 bits to the 128 lane bits has full rank 104, so distinct keys never share all
+  // four lanes.
+  CHECK(rank_of_lanes(true).first == 104);
+  // Row 0 sees only lanes 0 and 1, 64 bits: rank 64, so a 40-dimensional space of key
+  // differences leaves them unchanged. One such difference, applied to any key, gives a pair
+  // that collides in row 0 at every node (every seed), and is separated by the other rows.
+  const auto [rank, difference] = rank_of_lanes(false);
+  CHECK(rank == 64);
+  const auto a = net::five_tuple{0x0A000001, 0xC0A80102, 1234, 80, 6}.to_bytes();
+  auto b = a;
+  bool differs = false;
+  for (std::size_t i = 0; i < 13; ++i) {
+    b[i] ^= static_cast<std::byte>(difference[i]);
+    differs = differs || difference[i] != 0;
+  }
+  REQUIRE(differs);
+  int separated = 0;
+  for (const u64 seed : {u64{1}, u64{0xA}, u64{0xDEADBEEF}}) {
+    const hash_family ha(switch_digest(a, seed));
+    const hash_family hb(switch_digest(b, seed));
+    CHECK(ha.index_pow2(0, 10) == hb.index_pow2(0, 10));
+    separated += ha.index_pow2(1, 10) != hb.index_pow2(1, 10) ? 1 : 0;
+  }
+  CHECK(separated > 0);
+}
+
+TEST_CASE("switch_seed_params is SplitMix64, as the P4 program recomputes it") {
+  // SplitMix64's published first output for seed 0, and innet's own splitmix64 generator
+  // (core/random.hpp) as an independent implementation of the same sequence.
+  CHECK(innet::sketch::detail::splitmix64_at(0, 1) == 0xE220A8397B1DCDAFull);
+  for (const u64 seed : {u64{0}, u64{0xF00D}, innet::sketch::fragment_seed(7, 3)}) {
+    innet::splitmix64 reference{seed};
+    const u64 words[4] = {reference(), reference(), reference(), reference()};
+    const switch_seed p = switch_seed_params(seed);
+    CHECK(p.multiplier_low == (words[0] | 1));
+    CHECK(p.addend_low == words[1]);
+    CHECK(p.multiplier_high == (words[2] | 1));
+    CHECK(p.addend_high == words[3]);
+    // derive_seed_params in p4/sketch_fragment.p4, step by step with the generated constants.
+    namespace m = splitmix64_constants;
+    for (u64 step = 1; step <= 4; ++step) {
+      u64 z = seed + step * m::gamma;
+      z = (z ^ (z >> m::shift1)) * m::multiplier1;
+      z = (z ^ (z >> m::shift2)) * m::multiplier2;
+      CHECK((z ^ (z >> m::shift3)) == words[step - 1]);
+    }
+  }
 }
 
 // Keys whose rows the independence tests measure: a trace's random flows, and a structured set

@@ -686,3 +686,146 @@ TEST_CASE("univmon deserialize explains what is wrong") {
   flipped[payload + 20] ^= std::byte{1};
   CHECK(absl::StrContains(message(um::deserialize(flipped)), "checksum"));
 }
+
+TEST_CASE("univmon update_burst equals scalar updates") {
+  const stream& st = shared_stream();
+  const std::span<const u64> keys = std::span(st.keys).first(20'000);
+  std::vector<std::span<const std::byte>> spans;
+  for (const u64& k : keys)
+    spans.push_back(bytes_of(k));
+  // 5 x 16384 x i32 is 320 KiB a level, past the prefetch threshold; the default (40 KiB a
+  // level) and the small sketch skip the prefetch. The burst lengths cover single keys, partial
+  // bursts, exact multiples of the burst size and everything at once.
+  for (const um::config& c :
+       {um::config{4, 5, 16384, 16, 8}, default_config(), um::config{6, 3, 256, 16, 8}}) {
+    const um scalar = build(c, keys);
+    for (const usize chunk : {usize{1}, usize{7}, usize{32}, usize{100}, spans.size()}) {
+      um burst = make(c);
+      for (usize at = 0; at < spans.size(); at += chunk) {
+        const usize n = std::min(chunk, spans.size() - at);
+        REQUIRE(burst.update_burst(std::span(spans).subspan(at, n)) == errc::ok);
+      }
+      INFO("chunk ", chunk, ", width ", c.width);
+      CHECK(burst == scalar);
+      CHECK(burst.serialize() == scalar.serialize());
+    }
+  }
+  // One key too long refuses the whole burst, before any key is added.
+  um s = make({4, 3, 64, 8, 1});
+  const um before = s;
+  const std::vector<std::byte> long_key(um::max_key_bytes + 1, std::byte{1});
+  const std::vector<std::span<const std::byte>> mixed{bytes_of(keys[0]), long_key};
+  CHECK(s.update_burst(mixed) == errc::out_of_range);
+  CHECK(s == before);
+  CHECK(s.update_burst({}) == errc::ok);
+  CHECK(s == before);
+}
+
+// The fused add-and-estimate univmon's updates use, against the two separate calls, for odd and
+// even depths (the branch-free median and the insertion sort must agree, lower midpoint
+// included), both width policies and signed weights.
+TEST_CASE("count_sketch update_and_estimate equals update followed by estimate") {
+  using cs = innet::sketch::count_sketch<std::int32_t>;
+  for (const u32 depth : {1U, 2U, 3U, 4U, 5U, 6U, 7U, 8U}) {
+    for (const u32 width : {16U, 24U}) {
+      cs fused = value_of(cs::create(depth, width, 3));
+      cs split = fused;
+      innet::xoshiro256ss rng(depth * 100 + width);
+      for (int i = 0; i < 2000; ++i) {
+        const u64 key = innet::uniform_below(rng, 300);
+        const auto weight = static_cast<std::int32_t>(innet::uniform_below(rng, 11)) - 3;
+        const auto h = innet::make_hash_family(bytes_of(key), 3);
+        split.update(h, weight);
+        REQUIRE(fused.update_and_estimate(h, weight) == split.estimate(h));
+      }
+      CHECK(fused == split);
+    }
+  }
+}
+
+TEST_CASE("univmon equality compares contents, not the candidate layout") {
+  const stream& st = shared_stream();
+  const um s = build(default_config(), std::span(st.keys).first(30'000));
+  // Deserialization inserts candidates in canonical order, not arrival order, so slots and heap
+  // positions differ from the original's; the sketches are still equal.
+  const um back = value_of(um::deserialize(s.serialize()));
+  CHECK(back == s);
+  um changed = back;
+  add(changed, st.keys[0]);
+  CHECK_FALSE(changed == s);
+  um::config other = default_config();
+  other.seed = 12;
+  CHECK_FALSE(make(other) == make(default_config()));
+  CHECK(make(default_config()) == make(default_config()));
+  // Same counters, different candidates: with one slot, a tie keeps whichever key came first.
+  um x = make({1, 3, 1024, 1, 4});
+  um y = x;
+  add(x, 1);
+  add(x, 2);
+  add(y, 2);
+  add(y, 1);
+  REQUIRE(x.level(0) == y.level(0));
+  REQUIRE(key_of(x.level_heavy_hitters(0).at(0)) == 1);
+  REQUIRE(key_of(y.level_heavy_hitters(0).at(0)) == 2);
+  CHECK_FALSE(x == y);
+  CHECK(s.epsilon() == s.level(0).epsilon());
+  CHECK(s.delta() == s.level(0).delta());
+}
+
+// heavy_hitters' threshold is fraction * total_weight(): exact for an insert-only stream. The
+// G-sum l1() is an estimate and may even be negative; a negative threshold would report every
+// positive candidate.
+TEST_CASE("univmon heavy hitter threshold is the exact total weight, not the G-sum") {
+  const stream& st = shared_stream();
+  const um s = build(default_config(), st.keys);
+  const auto n = static_cast<double>(st.keys.size());
+  REQUIRE(s.total_weight() == st.keys.size());
+  REQUIRE(std::abs(s.l1() - n) > 0.005 * n);  // the two thresholds really differ
+  const auto level0 = s.level_heavy_hitters(0);
+  REQUIRE(level0.size() > 20);
+  // Fractions that put the threshold just below and just above the k-th candidate's estimate.
+  for (const usize k : {usize{3}, usize{10}, usize{20}}) {
+    for (const double nudge : {-0.25, 0.25}) {
+      const double fraction = (level0[k].estimate + nudge) / n;
+      std::vector<um::heavy_hitter> expected;
+      for (const auto& h : level0)
+        if (h.estimate > 0 && h.estimate >= fraction * n) expected.push_back(h);
+      INFO("k ", k, " nudge ", nudge);
+      CHECK(s.heavy_hitters(fraction) == expected);
+      CHECK(expected.size() == (nudge < 0 ? k + 1 : k));
+    }
+  }
+
+  // A turnstile stream whose G-sum L1 is negative. Two levels, one candidate per level; A and B
+  // reach level 1, C only level 0; no collisions among three keys in 1024 columns.
+  //   B +10: both levels keep B (10).      C +11: level 0 keeps C (11).
+  //   C -5:  level 0's C drops to 6.       A +8:  level 0 takes A (8 > 6); level 1 keeps B (10).
+  //   B -10: level 1's B drops to 0; level 0 refuses B (0).
+  // G-sum: Y_1 = |0| = 0; Y_0 = 2 * 0 - |8| = -8 (A belongs to level 1 too).
+  um t = make({2, 3, 1024, 1, 9});
+  u64 a = 1, b = 2, c = 3;
+  while (t.levels_of(bytes_of(a)) != 2)
+    ++a;
+  b = a + 1;
+  while (t.levels_of(bytes_of(b)) != 2)
+    ++b;
+  while (t.levels_of(bytes_of(c)) != 1)
+    ++c;
+  add(t, b, 10);
+  add(t, c, 11);
+  add(t, c, -5);
+  add(t, a, 8);
+  add(t, b, -10);
+  REQUIRE(t.estimate(bytes_of(a)) == 8);
+  REQUIRE(t.estimate(bytes_of(b)) == 0);
+  REQUIRE(t.estimate(bytes_of(c)) == 6);
+  CHECK(t.l1() == -8);
+  // True L1 is 14, A holds 8/14 = 57% of it: not a 90% heavy hitter. A threshold of 0.9 * l1()
+  // would report it; 0.9 * total_weight() (44) does not, and 0.1 * 44 does.
+  CHECK(t.total_weight() == 44);
+  CHECK(t.heavy_hitters(0.9).empty());
+  const auto hh = t.heavy_hitters(0.1);
+  REQUIRE(hh.size() == 1);
+  CHECK(key_of(hh[0]) == a);
+  CHECK(hh[0].estimate == 8);
+}

@@ -138,7 +138,7 @@ class count_sketch {
     return detail::with_shape(shape_, [&](auto depth, auto w) {
       std::array<Counter, format::max_depth> rows;
       detail::count_sketch_add_estimate(c, u32{depth}, w, h, weight, rows.data());
-      return detail::median_branchless(rows.data(), u32{depth});
+      return detail::median_branchless(rows.data(), depth);
     });
   }
 

@@ -21,6 +21,14 @@
 //      planner's min_peb keeps nodes that are accurate enough unsampled).
 //   3. the answer is the sum over the epochs in the range.
 //
+// Spatial disaggregation (fragment_planner's hop_assignment::one_hop): estimate(key, path,
+// begin, end, plan) answers the flow, in every epoch of the plan that the range overlaps, from
+// the one node the plan assigned it to (fragment_plan::assigned_hop, from the flow's assignment
+// hash): the sum of that node's fragments of the epoch overlapping the range, each at its own
+// width; then the sum over epochs. No cross-hop combination: the other hops never counted the
+// flow. Count-Min answers stay upper bounds (every packet of the flow in the range is in the
+// assigned node's fragments). With an every_hop plan it is the plain estimate above.
+//
 // Only fragments of nodes on the path and overlapping the range count: fragments of other
 // nodes or times are never read. A fragment overlapping the range only in part counts whole;
 // queries that align with fragment windows (epochs, or a node's sub-epochs) are exact in time,
@@ -56,6 +64,7 @@
 #include "innet/sketch/count_min.hpp"
 #include "innet/sketch/count_sketch.hpp"
 #include "innet/sketch/fragment.hpp"
+#include "innet/sketch/fragment_planner.hpp"
 
 namespace innet::sketch {
 
@@ -168,6 +177,34 @@ class fragment_collector {
       out.value += combine(values, n);
     }
     out.nodes = static_cast<u32>(std::popcount(seen_hops));
+    return out;
+  }
+
+  // The flow's estimate over [begin, end) under a one_hop plan (see the file comment).
+  point_estimate estimate(std::span<const std::byte> key, std::span<const u32> path, u64 begin,
+                          u64 end, const fragment_plan& plan) const {
+    if (plan.config().assignment == hop_assignment::every_hop)
+      return estimate(key, path, begin, end);
+    point_estimate out;
+    out.begin_ns = std::numeric_limits<u64>::max();
+    std::vector<part> parts;
+    const u64 h = assignment_hash(key, plan.config().base_seed);
+    u64 seen_nodes = 0;
+    for (u32 e = 0; e < plan.epoch_count(); ++e) {
+      const u64 b = std::max(begin, plan.epoch_begin(e));
+      const u64 en = std::min(end, plan.epoch_end(e));
+      if (b >= en) continue;
+      const usize hop = plan.assigned_hop(e, h, path);
+      if (hop >= path.size()) continue;
+      const usize before_parts = parts.size();
+      accumulate(key, path[hop], static_cast<u32>(hop), b, en, out, parts);
+      for (usize i = before_parts; i < parts.size(); ++i) {
+        out.value += parts[i].value;
+        if (hop < 64) seen_nodes |= u64{1} << hop;
+      }
+    }
+    out.nodes = static_cast<u32>(std::popcount(seen_nodes));
+    if (out.fragments == 0) out.begin_ns = out.end_ns = 0;
     return out;
   }
 

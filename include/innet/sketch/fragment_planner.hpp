@@ -45,6 +45,35 @@
 //   paper's sub-epoching (each flow is hashed to one sub-epoch of a fragment); a flow is still
 //   represented at every hop for the whole epoch.
 //
+// Spatial disaggregation (hop_assignment::one_hop, the default). The modes above let every hop
+// count every flow, so each fragment carries all of its node's traffic and combining hops (min /
+// median) only trims a little noise. In one_hop mode every flow is counted at exactly ONE node of
+// its path, so a node's fragment holds only ~1/(path length) of the traffic it forwards and its
+// noise drops accordingly; the collector answers the flow from that node's fragments alone
+// (summed over the node's sub-epochs and the epochs in the range), so Count-Min answers stay
+// upper bounds. Which node: every node n gets an integer assignment weight share_n (0 without a
+// fragment); a flow on path (n_1 .. n_L) goes to hop i with probability
+//   share_{n_i} / (share_{n_1} + ... + share_{n_L}),
+// chosen by the flow's assignment hash, a 64-bit XXH3 of the flow key under
+// assignment_seed(base_seed) -- its own seed, unrelated to every node's row-hash seed, so the
+// choice of hop is independent of the counters the flow lands in. The hash is the same at every
+// hop, so all hops agree and the flow is counted exactly once (a switch needs the path's node
+// ids, known from ECMP / source routing, and the per-epoch share table the controller installs;
+// the arithmetic is integer: hop = first i whose prefix sum of shares exceeds
+// (hash >> 32) * total >> 32). Error equalisation picks the shares:
+//   share_n ~ width_n / load_n = 1 / rho_n (full-epoch rho from last epoch's traffic),
+// scaled so the largest share is 2^16. A node then receives load_n * share_n / S of the traffic,
+// where S is the share sum of the flow's path, so its assigned rho is
+//   load_n * share_n / (S * width_n) = 1 / S
+// -- the same for every node of the path (exactly so when the node's flows all have paths with
+// the same S, e.g. a single path; approximately otherwise). node_plan::peb reports the expected
+// assigned rho (load_n * share_n * mean over the node's paths of 1/S, / width). Sub-epochs: the
+// shares already equalise rho along a path, so the automatic target does not split (a split
+// whose fragments all count the same flows only multiplies the exports: a full-epoch query sums
+// them back); an explicit target_peb still splits by the rule above (min_peb as its floor), applied
+// to the assigned rho, for finer time ranges. Memory may change every epoch: each epoch has its own
+// widths, shares and sub-epochs, and a node's fragments are summed across them.
+//
 // Guarantee (checked, FailedPrecondition otherwise): in every epoch every path has at least one
 // node with a fragment, so every flow is covered by fragments on its path across the whole query
 // window.
@@ -63,11 +92,28 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "innet/core/detail/freestanding.hpp"
+#include "innet/core/hash.hpp"
 #include "innet/sketch/fragment.hpp"
 
 namespace innet::sketch {
 
 enum class subepoch_mode : u8 { partition, sample };
+
+// every_hop: each node on a flow's path counts it (the collector combines hops by min/median).
+// one_hop: each flow is counted at one node of its path, chosen by its assignment hash
+// (spatial disaggregation; see the file comment).
+enum class hop_assignment : u8 { every_hop, one_hop };
+
+// The seed of the flow-to-hop assignment hash: derived from base_seed like a node's seed but
+// through a distinct input, so it differs from fragment_seed(base_seed, n) for every node n.
+constexpr u64 assignment_seed(u64 base_seed) noexcept {
+  return fragment_seed(base_seed ^ 0xA5516E3D15A66A5Dull, 0xFFFFFFFFu);
+}
+
+// The flow's assignment hash (one 64-bit XXH3 of the key bytes).
+inline u64 assignment_hash(std::span<const std::byte> key, u64 base_seed) noexcept {
+  return xxh3_64(key, assignment_seed(base_seed));
+}
 
 struct planner_config {
   u32 depth = 4;
@@ -80,13 +126,15 @@ struct planner_config {
   double target_peb = 0;            // > 0: equalise every node to this rho instead
   double min_peb = 0;               // never split a node below this rho (see the file comment)
   subepoch_mode mode = subepoch_mode::partition;
+  hop_assignment assignment = hop_assignment::one_hop;
   u64 base_seed = 0;  // node n hashes with fragment_seed(base_seed, n)
 };
 
 struct node_plan {
   u32 width = 0;      // 0: no fragment this epoch
   u32 subepochs = 1;  // power of two
-  double peb = 0;     // expected rho of each of its fragments (load / (subepochs * width))
+  double peb = 0;     // expected rho of each of its fragments (its packets / width)
+  u32 share = 0;      // one_hop: assignment weight (0: no fragment); every_hop: unused
 };
 
 class fragment_plan {
@@ -127,6 +175,34 @@ class fragment_plan {
     return h;
   }
 
+  // one_hop: the index in `path` of the hop that counts the flow with assignment hash `h` in the
+  // epoch (every_hop: 0); path.size() if no node of the path has a fragment.
+  usize assigned_hop(u32 epoch, u64 h, std::span<const u32> path) const noexcept {
+    if (config_.assignment == hop_assignment::every_hop) return 0;
+    u64 total = 0;
+    for (u32 n : path)
+      total += at(epoch, n).share;
+    if (total == 0) return path.size();
+    const u64 r = ((h >> 32) * total) >> 32;  // uniform in [0, total) for total < 2^32
+    u64 prefix = 0;
+    for (usize i = 0; i < path.size(); ++i) {
+      prefix += at(epoch, path[i]).share;
+      if (r < prefix) return i;
+    }
+    return path.size();  // unreachable: r < total
+  }
+  usize assigned_hop(u32 epoch, std::span<const std::byte> key,
+                     std::span<const u32> path) const noexcept {
+    return assigned_hop(epoch, assignment_hash(key, config_.base_seed), path);
+  }
+
+  // Whether the node at hop `hop` of `path` counts the flow (hash `h`) in the epoch: it has a
+  // fragment and, under one_hop, the flow is assigned to it.
+  bool counts(u32 epoch, usize hop, u64 h, std::span<const u32> path) const noexcept {
+    if (hop >= path.size() || at(epoch, path[hop]).width == 0) return false;
+    return config_.assignment == hop_assignment::every_hop || assigned_hop(epoch, h, path) == hop;
+  }
+
   // Which of the node's fragments a packet at offset `t` ns into the epoch goes to.
   u32 subepoch_at(u32 epoch, u32 node, u64 t) const noexcept {
     return static_cast<u32>(t / (config_.epoch_ns / at(epoch, node).subepochs));
@@ -159,6 +235,7 @@ class fragment_planner {
         row[n].width = width_for(config, memory[e][n]);
         if (row[n].width != 0) rho[n] = std::max(l[n], 0.0) / row[n].width;
       }
+      if (config.assignment == hop_assignment::one_hop) assign(row, nodes, l, paths, rho);
       std::vector<double> target(nodes, inf);
       for (usize p = 0; p < paths.size(); ++p) {
         double best = inf;
@@ -174,8 +251,13 @@ class fragment_planner {
       }
       for (u32 n = 0; n < nodes; ++n) {
         if (row[n].width == 0) continue;
+        // one_hop: the shares already equalise rho along paths, and splitting a node whose
+        // fragments all count the same flows only multiplies its exports (a full-epoch query
+        // sums them back), so only an explicit target splits.
+        const bool automatic = config.assignment == hop_assignment::every_hop;
         const double t =
-            std::max(config.target_peb > 0 ? config.target_peb : target[n], config.min_peb);
+            std::max(config.target_peb > 0 ? config.target_peb : (automatic ? target[n] : inf),
+                     config.min_peb);
         u32 k = 1;
         if (t > 0 && t != inf) {
           while (k < config.max_subepochs && rho[n] > t * k)
@@ -186,6 +268,43 @@ class fragment_planner {
       }
     }
     return fragment_plan(config, nodes, std::move(cells));
+  }
+
+  // one_hop: sets every node's share (~ width / load, the largest 2^16) and replaces rho with
+  // the expected assigned rho (see the file comment).
+  static void assign(node_plan* row, u32 nodes, const std::vector<double>& load,
+                     std::span<const std::vector<u32>> paths, std::vector<double>& rho) {
+    std::vector<double> a(nodes, 0.0);
+    double a_max = 0;
+    for (u32 n = 0; n < nodes; ++n) {
+      if (row[n].width == 0) continue;
+      // A node that saw no traffic last epoch can take a lot: treat it as one packet.
+      a[n] = row[n].width / std::max(load[n], 1.0);
+      a_max = std::max(a_max, a[n]);
+    }
+    for (u32 n = 0; n < nodes; ++n) {
+      if (row[n].width == 0) continue;
+      row[n].share =
+          static_cast<u32>(std::clamp<long>(std::lround(a[n] / a_max * 65536.0), 1, 65536));
+    }
+    // Mean of 1/S over the paths through each node.
+    std::vector<double> inv_s(nodes, 0.0);
+    std::vector<u32> through(nodes, 0);
+    for (const std::vector<u32>& p : paths) {
+      u64 total = 0;
+      for (u32 n : p)
+        total += row[n].share;
+      if (total == 0) continue;
+      for (u32 n : p) {
+        inv_s[n] += 1.0 / static_cast<double>(total);
+        ++through[n];
+      }
+    }
+    for (u32 n = 0; n < nodes; ++n) {
+      if (row[n].width == 0) continue;
+      if (through[n] == 0) continue;  // on no path: it keeps its full-epoch rho
+      rho[n] = std::max(load[n], 0.0) * row[n].share * (inv_s[n] / through[n]) / row[n].width;
+    }
   }
 
   // Expected packets per node: the sum of weights[f] over the flows f whose path crosses it.

@@ -42,8 +42,8 @@
 // seed is the classic multiply-shift universal family (Dietzfelbinger et al.): for two distinct
 // 64-bit inputs the top b bits agree with probability at most 2 * 2^-b over the odd multiplier
 // (multiply-shift is 2-approximately universal), so each node's collisions are its own, up to
-// that factor of two (measured: about 1x, below). The switch_digest tests measure both properties at
-// power-of-two widths: rows of one fragment, and row 0 of two nodes, collide together at
+// that factor of two (measured: about 1x, below). The switch_digest tests measure both properties
+// at power-of-two widths: rows of one fragment, and row 0 of two nodes, collide together at
 // ~1/width, and the two CRC-seeded constructions above do not.
 //
 // Target cost: four CRC units over 104 bits, two 64-bit multiplies and adds per packet, then per

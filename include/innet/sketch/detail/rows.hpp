@@ -218,9 +218,12 @@ INNET_HD constexpr Counter median_in_place(Counter* values, u32 n) noexcept {
 // median_in_place's result, computed without data-dependent branches: an odd-even transposition
 // network (n rounds of min/max exchanges sort n values) that compiles to conditional moves for a
 // constant n. For a hot path that takes a median per update (univmon), where the insertion sort's
-// branches mispredict on random row estimates.
-template <class Counter>
-INNET_HD constexpr Counter median_branchless(Counter* values, u32 n) noexcept {
+// branches mispredict on random row estimates. `depth` is a u32 or a std::integral_constant:
+// each compile-time depth gets its own small instantiation, which compilers inline and unroll
+// (clang does not inline one shared by all depths).
+template <class Counter, class Depth>
+INNET_HD constexpr Counter median_branchless(Counter* values, Depth depth) noexcept {
+  const u32 n = depth;
   INNET_UNROLL_ROWS
   for (u32 round = 0; round < n; ++round) {
     INNET_UNROLL_ROWS

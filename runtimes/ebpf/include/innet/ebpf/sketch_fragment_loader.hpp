@@ -97,6 +97,8 @@ class sketch_fragment_loader {
   // Ends the epoch: frames from now on are counted in the other bank, under next_seed;
   // returns the sketch of every frame counted since the previous end_epoch (or load),
   // with the seed it was counted under, and leaves that bank zeroed. See the file comment.
+  // An error part-way (a failed system call) can leave the idle bank unzeroed: reset()
+  // while no frames arrive restores the invariants.
   absl::StatusOr<sketch::count_min<std::uint32_t>> end_epoch(std::uint64_t next_seed) {
     const std::uint32_t old_bank = config_.bank;
     const std::uint32_t new_bank = old_bank ^ 1;
@@ -132,8 +134,8 @@ class sketch_fragment_loader {
     }
     const std::vector<std::uint64_t> zero(possible_cpus_, 0);
     for (std::uint32_t slot = 0; slot < sketch_fragment_stat_count; ++slot) {
-      if (absl::Status s = write(sketch_fragment_stats_map, slot, zero.data(),
-                                 zero.size() * sizeof zero[0]);
+      if (absl::Status s =
+              write(sketch_fragment_stats_map, slot, zero.data(), zero.size() * sizeof zero[0]);
           !s.ok()) {
         return s;
       }
