@@ -126,21 +126,11 @@ class count_min {
   // of them, then adds in order: the counters of scalar updates, with the cache misses of a
   // sketch larger than L2 overlapped (smaller sketches skip the prefetch pass).
   void update_burst(std::span<const std::span<const std::byte>> keys) {
-    auto hashes = detail::blank_burst();
-    while (!keys.empty()) {
-      const usize n = std::min(keys.size(), detail::burst_size);
-      detail::hash_burst(keys.first(n), seed_, hashes.data());
-      add_burst(hashes.data(), n);
-      keys = keys.subspan(n);
-    }
+    detail::for_each_burst(keys, seed_, [this](const hash_family* h, usize n) { add_burst(h, n); });
   }
 
   void update_burst(std::span<const hash_family> hashes) {
-    while (!hashes.empty()) {
-      const usize n = std::min(hashes.size(), detail::burst_size);
-      add_burst(hashes.data(), n);
-      hashes = hashes.subspan(n);
-    }
+    detail::for_each_burst(hashes, [this](const hash_family* h, usize n) { add_burst(h, n); });
   }
 
   // ---- Queries ----

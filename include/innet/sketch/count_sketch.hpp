@@ -151,20 +151,10 @@ class count_sketch {
 
   // Weight 1 per key; same counters as scalar updates (see count_min::update_burst).
   void update_burst(std::span<const std::span<const std::byte>> keys) {
-    auto hashes = detail::blank_burst();
-    while (!keys.empty()) {
-      const usize n = std::min(keys.size(), detail::burst_size);
-      detail::hash_burst(keys.first(n), seed_, hashes.data());
-      add_burst(hashes.data(), n);
-      keys = keys.subspan(n);
-    }
+    detail::for_each_burst(keys, seed_, [this](const hash_family* h, usize n) { add_burst(h, n); });
   }
   void update_burst(std::span<const hash_family> hashes) {
-    while (!hashes.empty()) {
-      const usize n = std::min(hashes.size(), detail::burst_size);
-      add_burst(hashes.data(), n);
-      hashes = hashes.subspan(n);
-    }
+    detail::for_each_burst(hashes, [this](const hash_family* h, usize n) { add_burst(h, n); });
   }
 
   // ---- Queries ----
@@ -173,12 +163,12 @@ class count_sketch {
     return estimate(detail::hash_key(key, seed_));
   }
   Counter estimate(const hash_family& h) const {
-    std::array<Counter, format::max_depth> rows{};
-    detail::with_shape(shape_, [&](auto depth, auto w) {
+    return detail::with_shape(shape_, [&](auto depth, auto w) {
+      std::array<Counter, format::max_depth> rows{};
       for (u32 r = 0; r < u32{depth}; ++r)
         rows[r] = detail::count_sketch_row_estimate(counters_.data(), w, h, r);
+      return detail::median_branchless(rows.data(), depth);
     });
-    return detail::median_in_place(rows.data(), shape_.depth);
   }
 
   Counter row_estimate(std::span<const std::byte> key, u32 r) const {
