@@ -29,12 +29,14 @@
 //                         only at the smallest memories and stops being an upper bound.
 //
 // Metrics per epoch over all flows: ARE and AAE of per-flow packet counts, heavy-hitter F1 at
-// 0.05% of the epoch's packets. Entropy is not measured here (the program says why at the
-// end). Output: an aligned table, a CSV (--csv), and the memory saved at equal ARE
-// (interpolating the baseline's ARE curve in log-log) and the ARE ratio at equal memory.
+// 0.05% of the epoch's packets; with --entropy, the relative error of the network-wide
+// flow-size entropy at three memory levels (UnivMon; see run_entropy). Output: an aligned table, a
+// CSV (--csv), and the memory saved at equal ARE (interpolating the baseline's ARE curve in
+// log-log) and the ARE ratio at equal memory.
 //
 //   disketch_eval [--quick] [--csv PATH] [--epochs N] [--packets N] [--flows N] [--seed S]
 //                 [--depth D] [--min-peb RHO] [--max-subepochs K] [--any-width]
+//                 [--sketch count_min|count_sketch] [--entropy]
 //
 // DiSketch rounds fragment widths down to powers of two by default (so fragments fold), which
 // leaves it about 28% fewer counters than the baseline on this memory distribution; --any-width
@@ -57,12 +59,14 @@
 // memory, where sampling error dominates (the run prints both sides of the sweep).
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +77,7 @@
 #include "innet/sketch/fragment.hpp"
 #include "innet/sketch/fragment_collector.hpp"
 #include "innet/sketch/fragment_planner.hpp"
+#include "innet/sketch/univmon.hpp"
 #include "innet/workload/fat_tree.hpp"
 #include "innet/workload/flow_trace.hpp"
 
@@ -96,6 +101,7 @@ struct options {
   u32 max_subepochs = 16;
   bool any_width = false;
   bool count_sketch = false;
+  bool entropy = false;
 };
 
 bool parse(int argc, char** argv, options& o) {
@@ -123,6 +129,8 @@ bool parse(int argc, char** argv, options& o) {
       const std::string v = argv[++i];
       if (v != "count_min" && v != "count_sketch") return false;
       o.count_sketch = v == "count_sketch";
+    } else if (a == "--entropy") {
+      o.entropy = true;
     } else if (a == "--any-width") {
       o.any_width = true;
     } else if (a == "--max-subepochs" && has_value) {
@@ -133,7 +141,7 @@ bool parse(int argc, char** argv, options& o) {
       std::fprintf(stderr,
                    "usage: %s [--quick] [--csv PATH] [--epochs N] [--packets N] [--flows N] "
                    "[--seed S] [--depth D] [--min-peb RHO] [--max-subepochs K] [--any-width]\n"
-                   "       [--sketch count_min|count_sketch]\n",
+                   "       [--sketch count_min|count_sketch] [--entropy]\n",
                    argv[0]);
       return false;
     }
@@ -415,6 +423,155 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
   return r;
 }
 
+// ---- Entropy (--entropy): network-wide Shannon entropy of the flow-size distribution ----
+//
+// DiSketch spatial: every switch keeps a UnivMon fragment, ALL with one shared seed, and counts
+// only the flows assigned to it (one hop per flow), so the fragments partition the traffic and
+// add up to a network-wide UnivMon: fold them to the smallest width and merge (univmon fold /
+// merge), then entropy(). Also reported: the sum of the fragments' G-sums (sum x log x and L1
+// are additive over disjoint traffic; no folding, each fragment at its own width).
+// Baseline: per-switch sketches that count every flow at every hop cannot be combined into
+// network-wide moments (a flow is in 1 to 5 of them; sums double count, and no single switch
+// sees all traffic). The best alternative with the same memory: UnivMon at the ingress edge
+// switches only (hop 0 counts the flow; each edge switch its own seed, any width that fits),
+// whose traffic is disjoint, combined by adding their G-sums and L1. The aggregation and core
+// switches' memory is unusable for it.
+using um = innet::sketch::univmon<std::int32_t>;
+constexpr u32 um_levels = 8;
+constexpr u32 um_heavy = 32;
+
+// Bytes of a univmon's candidate storage (independent of the width).
+u64 univmon_overhead(u32 depth) {
+  um::config c{um_levels, depth, 1, um_heavy, 0};
+  const um one = *um::create(c);
+  return one.memory_bytes() - u64{um_levels} * depth * sizeof(std::int32_t);
+}
+
+double exact_entropy(const epoch_traffic& t) {
+  double total = 0, g = 0;
+  for (const u64 f : t.trace.sizes) {
+    const double x = static_cast<double>(f);
+    total += x;
+    g += x > 0 ? x * std::log2(x) : 0;
+  }
+  return std::log2(total) - g / total;
+}
+
+struct entropy_errors {
+  double spatial_merged = 0, spatial_sum = 0, ingress = 0;  // mean relative error over epochs
+  double spatial_width = 0;                                 // mean common (folded) width
+  u32 spatial_missing = 0, ingress_missing = 0;             // switch-epochs too small for a univmon
+};
+
+entropy_errors run_entropy(const innet::workload::fat_tree& tree,
+                           const std::vector<epoch_traffic>& ep,
+                           const std::vector<std::vector<u64>>& memory, const options& o) {
+  const u32 switches = tree.switch_count();
+  const u64 overhead = univmon_overhead(o.depth);
+  // The planner sizes UnivMon fragments as a sketch of depth levels * depth over the memory
+  // left after the candidate storage: its width is then the univmon's per-level width.
+  sk::planner_config pc;
+  pc.depth = um_levels * o.depth;
+  pc.counter_bytes = sizeof(std::int32_t);
+  pc.epoch_ns = epoch_ns;
+  pc.min_width = 8;
+  pc.base_seed = base_seed;
+  std::vector<std::vector<u64>> usable(ep.size(), std::vector<u64>(switches));
+  for (u32 e = 0; e < ep.size(); ++e)
+    for (u32 n = 0; n < switches; ++n)
+      usable[e][n] = memory[e][n] > overhead ? memory[e][n] - overhead : 0;
+  std::vector<std::vector<double>> load(ep.size(), std::vector<double>(switches, 0));
+  for (u32 e = 0; e < ep.size(); ++e) {
+    const epoch_traffic& prev = ep[e > 0 ? e - 1 : 0];
+    for (u32 n = 0; n < switches; ++n)
+      load[e][n] = static_cast<double>(prev.switch_packets[n]);
+  }
+  std::vector<std::vector<u32>> all_paths;
+  for (const auto& t : ep)
+    all_paths.insert(all_paths.end(), t.path_lists.begin(), t.path_lists.end());
+  entropy_errors r;
+  auto plan = sk::fragment_planner::plan(pc, all_paths, usable, load);
+  const u64 shared_seed = sk::fragment_seed(base_seed, 0xFFFF0000u);
+  for (u32 e = 0; e < ep.size(); ++e) {
+    const epoch_traffic& t = ep[e];
+    const double truth = exact_entropy(t);
+    // DiSketch spatial.
+    if (plan.ok()) {
+      std::vector<std::optional<um>> frag(switches);
+      for (u32 n = 0; n < switches; ++n) {
+        const u32 w = plan->at(e, n).width;
+        if (w == 0) {
+          ++r.spatial_missing;
+          continue;
+        }
+        frag[n] = *um::create(um::config{um_levels, o.depth, w, um_heavy, shared_seed});
+      }
+      std::vector<u32> owner(t.paths.size());
+      for (std::size_t f = 0; f < t.paths.size(); ++f) {
+        const auto hops = t.paths[f].switches();
+        owner[f] = hops[plan->assigned_hop(e, t.keys[f], hops)];
+      }
+      for (const u32 f : t.trace.packets)
+        (void)frag[owner[f]]->update(t.keys[f]);
+      u32 common = ~u32{0};
+      double l1 = 0, g = 0;
+      for (const auto& fr : frag) {
+        if (!fr) continue;
+        common = std::min(common, fr->width());
+        l1 += fr->l1();
+        g += fr->g_sum([](double x) { return x > 0 ? x * std::log2(x) : 0.0; });
+      }
+      std::optional<um> net;
+      for (const auto& fr : frag) {
+        if (!fr) continue;
+        const u32 halvings = static_cast<u32>(std::countr_zero(fr->width() / common));
+        um folded = halvings == 0 ? *fr : *fr->fold(halvings);
+        if (!net) {
+          net.emplace(std::move(folded));
+        } else {
+          (void)net->merge(folded);
+        }
+      }
+      r.spatial_merged += std::fabs(net->entropy() - truth) / truth;
+      r.spatial_sum += std::fabs(std::max(0.0, std::log2(l1) - g / l1) - truth) / truth;
+      r.spatial_width += common;
+    }
+    // Baseline alternative: ingress edge switches only.
+    std::vector<std::optional<um>> edge(switches);
+    for (u32 n = 0; n < tree.edge_count(); ++n) {
+      const u64 w = usable[e][n] / (u64{um_levels} * o.depth * sizeof(std::int32_t));
+      if (w < 8) {
+        ++r.ingress_missing;
+        continue;
+      }
+      edge[n] = *um::create(um::config{um_levels, o.depth, static_cast<u32>(w), um_heavy,
+                                       sk::fragment_seed(base_seed, n)});
+    }
+    for (const u32 f : t.trace.packets) {
+      auto& s = edge[t.paths[f].switches()[0]];
+      if (s) (void)s->update(t.keys[f]);
+    }
+    double l1 = 0, g = 0;
+    for (const auto& s : edge) {
+      if (!s) continue;
+      l1 += s->l1();
+      g += s->g_sum([](double x) { return x > 0 ? x * std::log2(x) : 0.0; });
+    }
+    const double h = l1 > 0 ? std::max(0.0, std::log2(l1) - g / l1) : 0;
+    r.ingress += std::fabs(h - truth) / truth;
+  }
+  const double n = static_cast<double>(ep.size());
+  if (!plan.ok()) {
+    r.spatial_merged = r.spatial_sum = NAN;
+  } else {
+    r.spatial_merged /= n;
+    r.spatial_sum /= n;
+    r.spatial_width /= n;
+  }
+  r.ingress /= n;
+  return r;
+}
+
 struct point {
   double memory_per_switch;    // mean residual bytes per switch (the x-axis)
   bool baseline_only = false;  // above the sweep: extends the baseline curve for interpolation
@@ -550,8 +707,31 @@ int main(int argc, char** argv) {
                 p.baseline.are / p.partition.are, saved(p.sample.are).c_str(),
                 p.baseline.are / p.sample.are);
   }
-  std::printf(
-      "\nEntropy relative error: not measured here (Count-Min / Count Sketch fragments only).\n");
+  if (o.entropy) {
+    std::printf(
+        "\nEntropy relative error (network-wide flow-size entropy; UnivMon %u levels, depth %u, "
+        "%u candidates/level; candidate storage %.1f KB per sketch comes out of the memory):\n",
+        um_levels, o.depth, um_heavy, static_cast<double>(univmon_overhead(o.depth)) / 1024);
+    std::printf("%10s | %16s %16s %10s | %16s\n", "mem/switch", "spatial merged", "spatial sum",
+                "fold width", "ingress edges");
+    for (const double level : {256.0 * 1024, 1024.0 * 1024, 4096.0 * 1024}) {
+      std::vector<std::vector<u64>> memory(o.epochs, std::vector<u64>(tree.switch_count()));
+      double total = 0;
+      for (u32 e = 0; e < o.epochs; ++e) {
+        for (u32 n = 0; n < tree.switch_count(); ++n) {
+          memory[e][n] = static_cast<u64>(level * shape[e][n]);
+          total += static_cast<double>(memory[e][n]);
+        }
+      }
+      const entropy_errors r = run_entropy(tree, ep, memory, o);
+      std::printf("%8.1fKB | %16.5f %16.5f %10.0f | %16.5f   (no univmon: %u / %u switch-epochs)\n",
+                  total / (o.epochs * tree.switch_count()) / 1024, r.spatial_merged, r.spatial_sum,
+                  r.spatial_width, r.ingress, r.spatial_missing, r.ingress_missing);
+      std::fflush(stdout);
+    }
+  } else {
+    std::printf("\nEntropy: run with --entropy (UnivMon; see run_entropy).\n");
+  }
 
   if (!o.csv.empty()) {
     std::FILE* out = std::fopen(o.csv.c_str(), "w");

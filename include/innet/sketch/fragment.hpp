@@ -14,6 +14,10 @@
 //   the fragments on one path are independent and taking the min (Count-Min) or median (Count
 //   Sketch) across hops helps. A node keeps its seed in every epoch, so its fragments of
 //   different widths fold (width/2^k, sketch fold()) and sum.
+// * Hop assignment. By default (fragment_planner's hop_assignment::one_hop) a flow is counted
+//   by the fragments of ONE node of its path, picked by a hash of its key under a seed of its
+//   own (assignment_seed); the header needs no field for it: the planner's per-epoch shares and
+//   the flow's path decide, at the switch and at the collector alike.
 // * Sub-epochs. A node with little memory for its traffic splits the epoch into k sub-epochs
 //   and exports/resets its fragment at the end of each one, so each fragment summarises less
 //   traffic (fragment_planner.hpp has the rule and why).
