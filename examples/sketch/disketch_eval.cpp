@@ -13,9 +13,12 @@
 //   baseline    each switch keeps one Count-Min for the whole epoch, as wide as its memory allows
 //               (any width, no power-of-two rounding); a flow is answered by the single switch on
 //               its path with the smallest error bound (e * N_s / w_s; Count Sketch:
-//               sqrt(F2_s / w_s)).
+//               sqrt(F2_s / w_s)). A switch with memory for less than one column per row keeps
+//               no sketch; a flow with no sketch on its path is estimated 0.
 //   disketch    fragment_planner sizes fragments (power-of-two widths) and sub-epochs from the
-//               memory and last epoch's per-switch packet counts; switches export serialized
+//               memory and last epoch's per-switch packet counts (for the first epoch, those of
+//               an unscored warm-up epoch), over the topology's ECMP path set (what a
+//               controller knows; never the scored flows' own paths); switches export serialized
 //               fragments; fragment_collector answers each flow. Three variants:
 //               spatial   (the default, hop_assignment::one_hop) each flow is counted at ONE
 //                         switch of its path, picked by its assignment hash with probability
@@ -66,6 +69,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -214,6 +218,36 @@ std::vector<std::vector<double>> memory_shape(u32 epochs, u32 switches, u64 seed
   return out;
 }
 
+// Every ECMP path between distinct hosts: what a controller knows from the topology alone (the
+// planner must cover any path a flow may take, not just the paths of flows already seen).
+std::vector<std::vector<u32>> topology_paths(const innet::workload::fat_tree& tree) {
+  std::vector<std::vector<u32>> out;
+  for (u32 s = 0; s < tree.host_count(); ++s) {
+    for (u32 d = 0; d < tree.host_count(); ++d) {
+      if (s == d) continue;
+      for (u32 i = 0; i < tree.path_count(s, d); ++i) {
+        const innet::workload::fat_tree_path path = tree.path_by_index(s, d, i);
+        const auto hops = path.switches();  // a view into `path`: keep it alive
+        out.emplace_back(hops.begin(), hops.end());
+      }
+    }
+  }
+  return out;
+}
+
+// Per-switch loads the planner sees before epoch e: the packet counts of the epoch before, and
+// for epoch 0 those of a warm-up epoch (traffic of another seed that is never scored), so no
+// epoch is planned from its own traffic.
+std::vector<std::vector<double>> history_loads(const std::vector<epoch_traffic>& ep,
+                                               const epoch_traffic& warmup) {
+  std::vector<std::vector<double>> load;
+  for (u32 e = 0; e < ep.size(); ++e) {
+    const epoch_traffic& prev = e == 0 ? warmup : ep[e - 1];
+    load.emplace_back(prev.switch_packets.begin(), prev.switch_packets.end());
+  }
+  return load;
+}
+
 struct errors {
   double are = 0;
   double aae = 0;
@@ -276,22 +310,27 @@ errors run_baseline(const innet::workload::fat_tree& tree, const std::vector<epo
   double exported = 0;
   for (u32 e = 0; e < ep.size(); ++e) {
     const epoch_traffic& t = ep[e];
-    std::vector<Sketch> sketches;
+    // A switch without memory for one column per row keeps no sketch; a flow whose path has
+    // none is estimated 0 (as DiSketch would answer it).
+    std::vector<std::optional<Sketch>> sketches(tree.switch_count());
     for (u32 n = 0; n < tree.switch_count(); ++n) {
-      const u64 width = std::max<u64>(1, memory[e][n] / (u64{o.depth} * sizeof(counter)));
-      sketches.push_back(
-          *Sketch::create(o.depth, static_cast<u32>(width), sk::fragment_seed(base_seed, n)));
-      used += static_cast<double>(sketches.back().memory_bytes());
-      exported += static_cast<double>(sketches.back().serialize().size());
+      const u64 width = memory[e][n] / (u64{o.depth} * sizeof(counter));
+      if (width == 0) continue;
+      sketches[n] = *Sketch::create(o.depth, static_cast<u32>(std::min<u64>(width, ~u32{0})),
+                                    sk::fragment_seed(base_seed, n));
+      used += static_cast<double>(sketches[n]->memory_bytes());
+      exported += static_cast<double>(sketches[n]->serialize().size());
     }
     for (const u32 f : t.trace.packets) {
       const auto hops = t.paths[f].switches();
-      for (std::size_t h = 0; h < hops.size(); ++h)
-        sketches[hops[h]].update(t.hashes[f * 5 + h], counter{1});
+      for (std::size_t h = 0; h < hops.size(); ++h) {
+        if (sketches[hops[h]]) sketches[hops[h]]->update(t.hashes[f * 5 + h], counter{1});
+      }
     }
+    constexpr double none = std::numeric_limits<double>::infinity();
     std::vector<double> scale;
-    for (const Sketch& sketch : sketches)
-      scale.push_back(error_scale(sketch));
+    for (const auto& sketch : sketches)
+      scale.push_back(sketch ? error_scale(*sketch) : none);
     const double threshold = hh_threshold(t);
     for (std::size_t f = 0; f < t.paths.size(); ++f) {
       const auto hops = t.paths[f].switches();
@@ -299,7 +338,8 @@ errors run_baseline(const innet::workload::fat_tree& tree, const std::vector<epo
       for (std::size_t h = 1; h < hops.size(); ++h) {
         if (scale[hops[h]] < scale[hops[best]]) best = h;
       }
-      const double est = sketches[hops[best]].estimate(t.hashes[f * 5 + best]);
+      const auto& sketch = sketches[hops[best]];
+      const double est = sketch ? static_cast<double>(sketch->estimate(t.hashes[f * 5 + best])) : 0;
       s.add(est, t.trace.sizes[f], threshold);
     }
   }
@@ -311,6 +351,7 @@ errors run_baseline(const innet::workload::fat_tree& tree, const std::vector<epo
 
 template <class Sketch>
 errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epoch_traffic>& ep,
+                    const epoch_traffic& warmup, const std::vector<std::vector<u32>>& topology,
                     const std::vector<std::vector<u64>>& memory, const options& o,
                     sk::subepoch_mode mode, sk::hop_assignment assignment) {
   const u32 switches = tree.switch_count();
@@ -327,26 +368,10 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
   pc.mode = mode;
   pc.assignment = assignment;
   pc.base_seed = base_seed;
-  // Last epoch's per-switch packet counts predict this epoch's; the first epoch has no history
-  // and uses its flow counts per switch times the mean flow size.
-  std::vector<std::vector<double>> load(ep.size(), std::vector<double>(switches, 0));
-  for (u32 e = 0; e < ep.size(); ++e) {
-    if (e > 0) {
-      for (u32 n = 0; n < switches; ++n)
-        load[e][n] = static_cast<double>(ep[e - 1].switch_packets[n]);
-    } else {
-      const double mean =
-          static_cast<double>(ep[0].trace.packets.size()) / ep[0].trace.flows.size();
-      for (const auto& p : ep[0].path_lists)
-        for (u32 n : p)
-          load[0][n] += mean;
-    }
-  }
-  // Paths of every epoch: the planner must cover all of them (flows change between epochs).
-  std::vector<std::vector<u32>> all_paths;
-  for (const auto& t : ep)
-    all_paths.insert(all_paths.end(), t.path_lists.begin(), t.path_lists.end());
-  auto plan = sk::fragment_planner::plan(pc, all_paths, memory, load);
+  // Last epoch's per-switch packet counts predict this epoch's (a warm-up epoch's for the
+  // first); the paths are the topology's, not the flows' (no foresight of future flows).
+  const std::vector<std::vector<double>> load = history_loads(ep, warmup);
+  auto plan = sk::fragment_planner::plan(pc, topology, memory, load);
   if (!plan.ok()) {
     std::fprintf(stderr, "planner: %s\n", std::string(plan.status().message()).c_str());
     std::exit(1);
@@ -356,6 +381,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
   scorer s;
   double used = 0;
   double subepochs = 0;
+  double with_fragment = 0;  // switch-epochs that hold a fragment (the mean of k is over these)
   double exported = 0;
   for (u32 e = 0; e < ep.size(); ++e) {
     const epoch_traffic& t = ep[e];
@@ -363,8 +389,9 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
     std::vector<std::vector<sk::fragment<Sketch>>> frags(switches);
     for (u32 n = 0; n < switches; ++n) {
       const sk::node_plan& np = plan->at(e, n);
-      subepochs += np.subepochs;
       if (np.width == 0) continue;
+      subepochs += np.subepochs;
+      with_fragment += 1;
       used += static_cast<double>(plan->memory_bytes(e, n));
       for (u32 i = 0; i < np.subepochs; ++i) {
         const sk::fragment_header h = plan->header(e, n, i);
@@ -418,7 +445,7 @@ errors run_disketch(const innet::workload::fat_tree& tree, const std::vector<epo
   }
   errors r = s.result();
   r.used_bytes = used / static_cast<double>(ep.size());
-  r.mean_subepochs = subepochs / (static_cast<double>(ep.size()) * switches);
+  r.mean_subepochs = with_fragment == 0 ? 0 : subepochs / with_fragment;
   r.exported_bytes = exported / static_cast<double>(ep.size());
   return r;
 }
@@ -460,11 +487,13 @@ double exact_entropy(const epoch_traffic& t) {
 struct entropy_errors {
   double spatial_merged = 0, spatial_sum = 0, ingress = 0;  // mean relative error over epochs
   double spatial_width = 0;                                 // mean common (folded) width
-  u32 spatial_missing = 0, ingress_missing = 0;             // switch-epochs too small for a univmon
+  double spatial_bytes = 0, ingress_bytes = 0;   // memory used per epoch (all switches), mean
+  u32 spatial_missing = 0, ingress_missing = 0;  // switch-epochs too small for a univmon
 };
 
 entropy_errors run_entropy(const innet::workload::fat_tree& tree,
-                           const std::vector<epoch_traffic>& ep,
+                           const std::vector<epoch_traffic>& ep, const epoch_traffic& warmup,
+                           const std::vector<std::vector<u32>>& topology,
                            const std::vector<std::vector<u64>>& memory, const options& o) {
   const u32 switches = tree.switch_count();
   const u64 overhead = univmon_overhead(o.depth);
@@ -480,17 +509,9 @@ entropy_errors run_entropy(const innet::workload::fat_tree& tree,
   for (u32 e = 0; e < ep.size(); ++e)
     for (u32 n = 0; n < switches; ++n)
       usable[e][n] = memory[e][n] > overhead ? memory[e][n] - overhead : 0;
-  std::vector<std::vector<double>> load(ep.size(), std::vector<double>(switches, 0));
-  for (u32 e = 0; e < ep.size(); ++e) {
-    const epoch_traffic& prev = ep[e > 0 ? e - 1 : 0];
-    for (u32 n = 0; n < switches; ++n)
-      load[e][n] = static_cast<double>(prev.switch_packets[n]);
-  }
-  std::vector<std::vector<u32>> all_paths;
-  for (const auto& t : ep)
-    all_paths.insert(all_paths.end(), t.path_lists.begin(), t.path_lists.end());
+  const std::vector<std::vector<double>> load = history_loads(ep, warmup);
   entropy_errors r;
-  auto plan = sk::fragment_planner::plan(pc, all_paths, usable, load);
+  auto plan = sk::fragment_planner::plan(pc, topology, usable, load);
   const u64 shared_seed = sk::fragment_seed(base_seed, 0xFFFF0000u);
   for (u32 e = 0; e < ep.size(); ++e) {
     const epoch_traffic& t = ep[e];
@@ -505,6 +526,7 @@ entropy_errors run_entropy(const innet::workload::fat_tree& tree,
           continue;
         }
         frag[n] = *um::create(um::config{um_levels, o.depth, w, um_heavy, shared_seed});
+        r.spatial_bytes += static_cast<double>(frag[n]->memory_bytes());
       }
       std::vector<u32> owner(t.paths.size());
       for (std::size_t f = 0; f < t.paths.size(); ++f) {
@@ -546,6 +568,7 @@ entropy_errors run_entropy(const innet::workload::fat_tree& tree,
       }
       edge[n] = *um::create(um::config{um_levels, o.depth, static_cast<u32>(w), um_heavy,
                                        sk::fragment_seed(base_seed, n)});
+      r.ingress_bytes += static_cast<double>(edge[n]->memory_bytes());
     }
     for (const u32 f : t.trace.packets) {
       auto& s = edge[t.paths[f].switches()[0]];
@@ -569,6 +592,8 @@ entropy_errors run_entropy(const innet::workload::fat_tree& tree,
     r.spatial_width /= n;
   }
   r.ingress /= n;
+  r.spatial_bytes /= n;
+  r.ingress_bytes /= n;
   return r;
 }
 
@@ -603,6 +628,9 @@ int main(int argc, char** argv) {
   for (u32 e = 0; e < o.epochs; ++e)
     ep.push_back(make_epoch(tree, o, e));
   const auto shape = memory_shape(o.epochs, tree.switch_count(), o.seed);
+  // Traffic of a seed no scored epoch uses: the history the first epoch is planned from.
+  const epoch_traffic warmup = make_epoch(tree, o, ~u32{0});
+  const std::vector<std::vector<u32>> topology = topology_paths(tree);
 
   // Memory level per switch, in steps of sqrt(2). Full: 24 KiB .. 1.5 MiB, where the baseline's
   // ARE goes from ~10 to ~0.01 (realistic: most flows are mice, and an ARE in the hundreds says
@@ -650,18 +678,22 @@ int main(int argc, char** argv) {
     if (o.count_sketch) {
       p.baseline = run_baseline<cs>(tree, ep, memory, o);
       if (!p.baseline_only) {
-        p.spatial = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::partition,
-                                     sk::hop_assignment::one_hop);
-        p.partition = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::partition, every);
-        p.sample = run_disketch<cs>(tree, ep, memory, o, sk::subepoch_mode::sample, every);
+        p.spatial = run_disketch<cs>(tree, ep, warmup, topology, memory, o,
+                                     sk::subepoch_mode::partition, sk::hop_assignment::one_hop);
+        p.partition = run_disketch<cs>(tree, ep, warmup, topology, memory, o,
+                                       sk::subepoch_mode::partition, every);
+        p.sample = run_disketch<cs>(tree, ep, warmup, topology, memory, o,
+                                    sk::subepoch_mode::sample, every);
       }
     } else {
       p.baseline = run_baseline<cm>(tree, ep, memory, o);
       if (!p.baseline_only) {
-        p.spatial = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::partition,
-                                     sk::hop_assignment::one_hop);
-        p.partition = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::partition, every);
-        p.sample = run_disketch<cm>(tree, ep, memory, o, sk::subepoch_mode::sample, every);
+        p.spatial = run_disketch<cm>(tree, ep, warmup, topology, memory, o,
+                                     sk::subepoch_mode::partition, sk::hop_assignment::one_hop);
+        p.partition = run_disketch<cm>(tree, ep, warmup, topology, memory, o,
+                                       sk::subepoch_mode::partition, every);
+        p.sample = run_disketch<cm>(tree, ep, warmup, topology, memory, o,
+                                    sk::subepoch_mode::sample, every);
       }
     }
     pts.push_back(p);
@@ -687,6 +719,11 @@ int main(int argc, char** argv) {
       "per epoch. Counters allocated never exceed the residual memory; DiSketch %s.)\n\n",
       o.any_width ? "uses every column that fits, like the baseline"
                   : "rounds widths down to powers of two, the baseline does not");
+  std::printf(
+      "Baseline (the issue's): each flow answered by the best single switch on its path, one\n"
+      "whole-epoch sketch per switch. The partition/every-hop column is the stronger control:\n"
+      "the same fragments at every hop, min (median) over the path, so it isolates what spatial\n"
+      "disaggregation adds beyond combining hops.\n\n");
   std::printf("%10s | %-34s | %-34s | %-34s\n", "", "DiSketch spatial (one hop)",
               "DiSketch partition (every hop)", "DiSketch sample (every hop)");
   std::printf("%10s | %16s %17s | %16s %17s | %16s %17s\n", "mem/switch", "mem saved @ ARE",
@@ -712,8 +749,8 @@ int main(int argc, char** argv) {
         "\nEntropy relative error (network-wide flow-size entropy; UnivMon %u levels, depth %u, "
         "%u candidates/level; candidate storage %.1f KB per sketch comes out of the memory):\n",
         um_levels, o.depth, um_heavy, static_cast<double>(univmon_overhead(o.depth)) / 1024);
-    std::printf("%10s | %16s %16s %10s | %16s\n", "mem/switch", "spatial merged", "spatial sum",
-                "fold width", "ingress edges");
+    std::printf("%10s | %16s %16s %10s %10s | %16s %10s\n", "mem/switch", "spatial merged",
+                "spatial sum", "fold width", "used/sw", "ingress edges", "used/sw");
     for (const double level : {256.0 * 1024, 1024.0 * 1024, 4096.0 * 1024}) {
       std::vector<std::vector<u64>> memory(o.epochs, std::vector<u64>(tree.switch_count()));
       double total = 0;
@@ -723,10 +760,16 @@ int main(int argc, char** argv) {
           total += static_cast<double>(memory[e][n]);
         }
       }
-      const entropy_errors r = run_entropy(tree, ep, memory, o);
-      std::printf("%8.1fKB | %16.5f %16.5f %10.0f | %16.5f   (no univmon: %u / %u switch-epochs)\n",
-                  total / (o.epochs * tree.switch_count()) / 1024, r.spatial_merged, r.spatial_sum,
-                  r.spatial_width, r.ingress, r.spatial_missing, r.ingress_missing);
+      const entropy_errors r = run_entropy(tree, ep, warmup, topology, memory, o);
+      // used/sw: univmon bytes actually allocated per epoch, divided by all switches (the
+      // ingress contender uses edge switches only, so it leaves most memory idle).
+      const double sw = tree.switch_count();
+      std::printf(
+          "%8.1fKB | %16.5f %16.5f %10.0f %8.1fKB | %16.5f %8.1fKB   (no univmon: %u / %u "
+          "switch-epochs)\n",
+          total / (o.epochs * sw) / 1024, r.spatial_merged, r.spatial_sum, r.spatial_width,
+          r.spatial_bytes / sw / 1024, r.ingress, r.ingress_bytes / sw / 1024, r.spatial_missing,
+          r.ingress_missing);
       std::fflush(stdout);
     }
   } else {

@@ -339,3 +339,46 @@ TEST_CASE("count_min counters wrap like switch registers") {
   CHECK(s.counters()[1] == 300 % 256);
   CHECK(s.total_weight() == 300);
 }
+
+namespace {
+
+TEST_CASE("count_min lower_bound near the counter maximum is estimate minus ceil epsilon N") {
+  // double(2^64 - 6) rounds to 2^64; the bound must be computed in the counter type.
+  constexpr u64 big = ~u64{0} - 5;
+  const u64 counters[2] = {big, big};
+  const u64 zero = 0;
+  const auto key = innet::object_bytes(zero);
+  const auto none = count_min<u64>::from_counters(1, 2, 0, counters, 0).value();
+  CHECK(none.estimate(key) == big);
+  CHECK(none.lower_bound(key) == big);  // N = 0: no slack
+  // epsilon = e / 2; N = 1000: slack = ceil(1359.14...) = 1360, by hand.
+  const auto some = count_min<u64>::from_counters(1, 2, 0, counters, 1000).value();
+  CHECK(some.lower_bound(key) == big - 1360);
+  // Slack above the estimate clamps at 0.
+  const u32 small[2] = {10, 10};
+  const auto tiny = count_min<u32>::from_counters(1, 2, 0, small, 1000).value();
+  CHECK(tiny.lower_bound(key) == 0);
+}
+
+TEST_CASE("count_min row past the depth is empty") {
+  const auto s = make(3, 10, 2);
+  CHECK(s.row(2).size() == 10);
+  CHECK(s.row(3).empty());
+  CHECK(s.row(~u32{0}).empty());
+}
+
+TEST_CASE("count_min create refuses shapes over the counter byte cap") {
+  // 64 x (2^32 - 1) x 4 bytes = 2^40 bytes: ResourceExhausted, not std::bad_alloc.
+  const auto huge = count_min<u32>::create(64, ~u32{0}, 1);
+  CHECK(huge.status().code() == absl::StatusCode::kResourceExhausted);
+  const u64 one[1] = {0};
+  CHECK(count_min<u64>::from_counters(64, ~u32{0}, 1, one, 0).status().code() ==
+        absl::StatusCode::kResourceExhausted);
+  // The cap, by hand (shape check only, nothing allocated): 16 x 2^31 x 8 bytes = 2^38 is over
+  // it, 16 x 2^31 x 2 bytes = 2^36 is exactly the cap and allowed.
+  CHECK(innet::sketch::detail::check_dimensions("t", 16, u32{1} << 31, 8).code() ==
+        absl::StatusCode::kResourceExhausted);
+  CHECK(innet::sketch::detail::check_dimensions("t", 16, u32{1} << 31, 2).ok());
+}
+
+}  // namespace

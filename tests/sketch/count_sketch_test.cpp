@@ -306,3 +306,22 @@ TEST_CASE("count_sketch counters wrap like switch registers") {
   // 200 * sign(0) modulo 2^8, as a two's complement int8.
   CHECK(s.counters()[0] == static_cast<std::int8_t>(static_cast<std::uint8_t>(200 * h.sign(0))));
 }
+
+namespace {
+
+TEST_CASE("count_sketch row and row_estimate past the depth are empty and zero") {
+  auto s = make(3, 16, 4);
+  const auto h = innet::make_hash_family(innet::object_bytes(u64{7}), 4);
+  s.update(h, 9);
+  CHECK(s.row_estimate(h, 2) == 9);  // one flow: no collision, each row holds it exactly
+  CHECK(s.row_estimate(h, 3) == 0);
+  CHECK(s.row_estimate(h, ~u32{0}) == 0);
+  CHECK(s.row(2).size() == 16);
+  CHECK(s.row(3).empty());
+}
+
+TEST_CASE("count_sketch create refuses shapes over the counter byte cap") {
+  CHECK(cs32::create(64, ~u32{0}, 1).status().code() == absl::StatusCode::kResourceExhausted);
+}
+
+}  // namespace

@@ -141,3 +141,16 @@ constexpr std::int32_t constexpr_fragment() {
 }
 static_assert(constexpr_fragment() == 3);
 }  // namespace
+
+namespace {
+
+TEST_CASE("fixed_count_sketch row_estimate past the depth is zero") {
+  auto s = std::make_unique<sk::fixed_count_sketch<std::int32_t, 3, 16>>();
+  const auto h = innet::make_hash_family(innet::object_bytes(u64{7}), 4);
+  s->update(h, 9);
+  CHECK(s->row_estimate(h, 2) == 9);  // a lone flow: every row holds it exactly
+  CHECK(s->row_estimate(h, 3) == 0);
+  CHECK(s->row_estimate(h, ~u32{0}) == 0);
+}
+
+}  // namespace

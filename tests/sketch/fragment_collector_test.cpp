@@ -384,3 +384,174 @@ TEST_CASE("fragment_collector merges UnivMon fragments into a node's moments") {
 }
 
 }  // namespace
+
+// Adversarial exports: a collector takes bytes from the network and must neither crash nor count
+// a packet twice.
+namespace {
+
+// A Count-Min fragment of `node` over [begin, end) in `epoch` holding `count` packets of key 0.
+fragment<count_min<u32>> lone(u32 node, u32 epoch, u64 begin, u64 end, u32 count) {
+  fragment_header h;
+  h.node = node;
+  h.epoch = epoch;
+  h.begin_ns = begin;
+  h.end_ns = end;
+  h.seed = fragment_seed(5, node);
+  auto cm = count_min<u32>::create(2, 8, h.seed).value();
+  cm.update(innet::object_bytes(u32{0}), count);
+  return fragment<count_min<u32>>::create(h, std::move(cm)).value();
+}
+
+TEST_CASE("fragment_collector gives a hop one vote per epoch whatever the header epochs say") {
+  // 200 disjoint windows of node 0 whose header epochs alternate 0, 1: once sorted by time, an
+  // epoch's fragments are not adjacent. Each holds 1 packet of the key (one flow: exact).
+  fragment_collector<count_min<u32>> c;
+  for (u32 i = 0; i < 200; ++i)
+    REQUIRE(c.ingest(lone(0, i % 2, u64{i} * 10, u64{i} * 10 + 10, 1).serialize()).ok());
+  const u32 path[] = {0};
+  const auto got = c.estimate(innet::object_bytes(u32{0}), path, 0, 2000);
+  CHECK(got.value == 200);
+  CHECK(got.fragments == 200);
+  CHECK(got.nodes == 1);
+  // A second hop (node 1) with 3 packets, all in epoch 0.
+  REQUIRE(c.ingest(lone(1, 0, 0, 2000, 3).serialize()).ok());
+  const u32 two[] = {0, 1};
+  // Epoch 0: hop 0 sums 100, hop 1 has 3 -> 3; epoch 1: hop 0 only -> 100.
+  CHECK(c.estimate(innet::object_bytes(u32{0}), two, 0, 2000).value == 103);
+}
+
+TEST_CASE("fragment_collector refuses windows overlapping a node's earlier export") {
+  fragment_collector<count_min<u32>> c;
+  REQUIRE(c.ingest(lone(0, 0, 100, 200, 1).serialize()).ok());
+  const auto code = [&](u64 b, u64 e) { return c.ingest(lone(0, 0, b, e, 1).serialize()).code(); };
+  CHECK(code(150, 250) == absl::StatusCode::kAlreadyExists);  // starts inside
+  CHECK(code(50, 101) == absl::StatusCode::kAlreadyExists);   // ends inside
+  CHECK(code(100, 150) == absl::StatusCode::kAlreadyExists);  // same begin, shorter
+  CHECK(code(120, 130) == absl::StatusCode::kAlreadyExists);  // nested
+  CHECK(code(0, 1000) == absl::StatusCode::kAlreadyExists);   // covers it
+  CHECK(code(200, 300) == absl::StatusCode::kOk);             // adjacent after
+  CHECK(code(0, 100) == absl::StatusCode::kOk);               // adjacent before
+  CHECK(code(299, 301) == absl::StatusCode::kAlreadyExists);  // overlaps the new neighbour
+  CHECK(c.ingest(lone(1, 0, 150, 250, 1).serialize()).ok());  // another node: independent
+  CHECK(c.fragment_count() == 4);
+  const u32 path[] = {0};
+  CHECK(c.estimate(innet::object_bytes(u32{0}), path, 0, 1000).value == 3);  // 3 windows, 1 each
+}
+
+TEST_CASE("fragment_collector one_hop query ignores path nodes and epochs outside the plan") {
+  innet::sketch::planner_config pc;
+  pc.epoch_ns = 1024;
+  pc.min_width = 1;
+  pc.base_seed = 5;
+  const std::vector<std::vector<u32>> paths{{0, 1}};
+  const std::vector<std::vector<u64>> memory{{4096, 4096}};
+  const std::vector<std::vector<double>> load{{10, 10}};
+  const auto plan = innet::sketch::fragment_planner::plan(pc, paths, memory, load).value();
+  REQUIRE(plan.config().assignment == innet::sketch::hop_assignment::one_hop);
+  CHECK(plan.at(0, 7).width == 0);
+  CHECK(plan.at(0, 7).share == 0);
+  CHECK(plan.at(3, 0).width == 0);
+  CHECK(plan.memory_bytes(3, 0) == 0);
+  fragment_collector<count_min<u32>> c;
+  REQUIRE(c.ingest(lone(0, 0, 0, 1024, 4).serialize()).ok());
+  // Node 7 is not in the plan (share 0), so hop 0 counts the flow.
+  const u32 path[] = {0, 7};
+  CHECK(plan.assigned_hop(0, innet::object_bytes(u32{0}), path) == 0);
+  const auto got = c.estimate(innet::object_bytes(u32{0}), path, 0, 4096, plan);
+  CHECK(got.value == 4);
+  CHECK(got.nodes == 1);
+  const u32 unknown[] = {9, 7};
+  CHECK(plan.assigned_hop(0, innet::object_bytes(u32{0}), unknown) == 2);
+  CHECK(c.estimate(innet::object_bytes(u32{0}), unknown, 0, 4096, plan).value == 0);
+}
+
+}  // namespace
+
+namespace {
+
+// lone() with `slots` sampling slots.
+fragment<count_min<u32>> sampled(u32 node, u64 begin, u64 end, u16 slot, u16 slots, u32 count) {
+  fragment_header h;
+  h.node = node;
+  h.begin_ns = begin;
+  h.end_ns = end;
+  h.seed = fragment_seed(5, node);
+  h.slot = slot;
+  h.slots = slots;
+  auto cm = count_min<u32>::create(2, 8, h.seed).value();
+  if (h.tracks(innet::make_hash_family(innet::object_bytes(u32{0}), h.seed))) {
+    cm.update(innet::object_bytes(u32{0}), count);
+  }
+  return fragment<count_min<u32>>::create(h, std::move(cm)).value();
+}
+
+TEST_CASE("fragment_collector drops a hop that lost an export from the min and reports it") {
+  // The flow sends 10 packets in each quarter of [0, 1000). Node 0 exports quarters, but the
+  // second one is lost; node 1 exports the whole epoch. One flow: every fragment is exact.
+  const u32 path[] = {0, 1};
+  static const u32 zero = 0;
+  const auto key = [] { return innet::object_bytes(zero); };
+  fragment_collector<count_min<u32>> c;
+  for (u64 q : {0, 2, 3})
+    REQUIRE(c.ingest(lone(0, 0, q * 250, q * 250 + 250, 10).serialize()).ok());
+  REQUIRE(c.ingest(lone(1, 0, 0, 1000, 40).serialize()).ok());
+  auto got = c.estimate(key(), path, 0, 1000);
+  CHECK(got.value == 40);  // not node 0's partial 30
+  CHECK(got.uncovered_ns == 0);
+  CHECK(got.nodes == 1);
+  // With node 1 gone, node 0's partial sum is all there is, and the gap is reported.
+  const u32 alone[] = {0};
+  got = c.estimate(key(), alone, 0, 1000);
+  CHECK(got.value == 30);
+  CHECK(got.uncovered_ns == 250);
+  // A range inside the covered quarters is complete.
+  got = c.estimate(key(), alone, 500, 1000);
+  CHECK(got.value == 20);
+  CHECK(got.uncovered_ns == 0);
+
+  // Sampling: node 2 splits [0, 1000) into 4 slots; the export of the flow's slot is lost, so
+  // node 2 knows nothing of the flow and must not vote 0.
+  const u32 slot =
+      innet::sketch::fragment_slot(innet::make_hash_family(key(), fragment_seed(5, 2)), 4);
+  for (u16 i = 0; i < 4; ++i) {
+    if (i == slot) continue;
+    REQUIRE(c.ingest(sampled(2, i * 250, i * 250 + 250, i, 4, 10).serialize()).ok());
+  }
+  const u32 with_sampled[] = {2, 1};
+  got = c.estimate(key(), with_sampled, 0, 1000);
+  CHECK(got.value == 40);
+  CHECK(got.nodes == 1);
+  CHECK(got.uncovered_ns == 0);
+  // With the flow's slot present (10 packets there, times 4 slots), node 2 votes 40 too.
+  REQUIRE(c.ingest(sampled(2, slot * 250, slot * 250 + 250, static_cast<innet::u16>(slot), 4, 10)
+                       .serialize())
+              .ok());
+  got = c.estimate(key(), with_sampled, 0, 1000);
+  CHECK(got.value == 40);
+  CHECK(got.nodes == 2);
+}
+
+TEST_CASE("fragment_collector one_hop query reports the assigned node's lost export") {
+  innet::sketch::planner_config pc;
+  pc.epoch_ns = 1024;
+  pc.min_width = 1;
+  pc.base_seed = 5;
+  const std::vector<std::vector<u32>> paths{{0, 1}};
+  const std::vector<std::vector<u64>> memory{{4096, 4096}, {4096, 4096}};
+  const std::vector<std::vector<double>> load{{10, 10}};
+  const auto plan = innet::sketch::fragment_planner::plan(pc, paths, memory, load).value();
+  const u32 path[] = {0, 1};
+  static const u32 zero = 0;
+  const auto key = [] { return innet::object_bytes(zero); };
+  fragment_collector<count_min<u32>> c;
+  // Epoch 0 exported by its assigned node; epoch 1's export is lost.
+  const u32 node0 = path[plan.assigned_hop(0, key(), path)];
+  REQUIRE(c.ingest(lone(node0, 0, 0, 1024, 6).serialize()).ok());
+  auto got = c.estimate(key(), path, 0, 2048, plan);
+  CHECK(got.value == 6);
+  CHECK(got.uncovered_ns == 1024);
+  got = c.estimate(key(), path, 0, 1024, plan);
+  CHECK(got.uncovered_ns == 0);
+}
+
+}  // namespace

@@ -65,7 +65,9 @@ class count_min {
 
   static absl::StatusOr<count_min> create(u32 depth, u32 width, u64 seed,
                                           update_rule rule = update_rule::standard) {
-    if (absl::Status s = detail::check_dimensions("count_min::create", depth, width); !s.ok())
+    if (absl::Status s =
+            detail::check_dimensions("count_min::create", depth, width, sizeof(Counter));
+        !s.ok())
       return s;
     return count_min(depth, width, seed, rule);
   }
@@ -96,7 +98,8 @@ class count_min {
                                                  std::span<const Counter> counters,
                                                  u64 total_weight,
                                                  update_rule rule = update_rule::standard) {
-    if (absl::Status s = detail::check_dimensions("count_min::from_counters", depth, width);
+    if (absl::Status s =
+            detail::check_dimensions("count_min::from_counters", depth, width, sizeof(Counter));
         !s.ok())
       return s;
     if (counters.size() != u64{depth} * width) {
@@ -148,9 +151,14 @@ class count_min {
   Counter lower_bound(std::span<const std::byte> key) const {
     return lower_bound(detail::hash_key(key, seed_));
   }
+  // The subtraction is done in Counter: double(estimate) can round up to 2^64 (or past the
+  // Counter's range), and converting such a double back is undefined behaviour.
   Counter lower_bound(const hash_family& h) const {
-    const double bound = static_cast<double>(estimate(h)) - epsilon() * total_weight_;
-    return bound <= 0 ? Counter{0} : static_cast<Counter>(std::floor(bound));
+    const Counter est = estimate(h);
+    const double slack = std::ceil(epsilon() * static_cast<double>(total_weight_));
+    if (!(slack < static_cast<double>(est))) return Counter{0};
+    // slack < est <= max(Counter), and slack is an integer, so it converts exactly.
+    return static_cast<Counter>(est - static_cast<Counter>(slack));
   }
   // Count-Min never underestimates, so the estimate is its own upper bound.
   Counter upper_bound(std::span<const std::byte> key) const { return estimate(key); }
@@ -166,7 +174,9 @@ class count_min {
   u64 seed() const { return seed_; }
   update_rule rule() const { return rule_; }
   std::span<const Counter> counters() const { return counters_; }
+  // Row r's counters; empty for r >= depth().
   std::span<const Counter> row(u32 r) const {
+    if (r >= shape_.depth) return {};
     return std::span<const Counter>(counters_).subspan(usize{r} * shape_.width, shape_.width);
   }
   usize memory_bytes() const { return counters_.size() * sizeof(Counter); }

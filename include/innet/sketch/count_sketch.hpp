@@ -73,7 +73,9 @@ class count_sketch {
   using counter_type = Counter;
 
   static absl::StatusOr<count_sketch> create(u32 depth, u32 width, u64 seed) {
-    if (absl::Status s = detail::check_dimensions("count_sketch::create", depth, width); !s.ok())
+    if (absl::Status s =
+            detail::check_dimensions("count_sketch::create", depth, width, sizeof(Counter));
+        !s.ok())
       return s;
     return count_sketch(depth, width, seed);
   }
@@ -104,7 +106,8 @@ class count_sketch {
   static absl::StatusOr<count_sketch> from_counters(u32 depth, u32 width, u64 seed,
                                                     std::span<const Counter> counters,
                                                     u64 total_weight) {
-    if (absl::Status s = detail::check_dimensions("count_sketch::from_counters", depth, width);
+    if (absl::Status s =
+            detail::check_dimensions("count_sketch::from_counters", depth, width, sizeof(Counter));
         !s.ok())
       return s;
     if (counters.size() != u64{depth} * width) {
@@ -174,7 +177,9 @@ class count_sketch {
   Counter row_estimate(std::span<const std::byte> key, u32 r) const {
     return row_estimate(detail::hash_key(key, seed_), r);
   }
+  // Row r's signed estimate; 0 for r >= depth().
   Counter row_estimate(const hash_family& h, u32 r) const {
+    if (r >= shape_.depth) return Counter{0};
     return detail::with_shape(shape_, [&](auto, auto w) {
       return detail::count_sketch_row_estimate(counters_.data(), w, h, r);
     });
@@ -225,7 +230,9 @@ class count_sketch {
   u32 width() const { return shape_.width; }
   u64 seed() const { return seed_; }
   std::span<const Counter> counters() const { return counters_; }
+  // Row r's counters; empty for r >= depth().
   std::span<const Counter> row(u32 r) const {
+    if (r >= shape_.depth) return {};
     return std::span<const Counter>(counters_).subspan(usize{r} * shape_.width, shape_.width);
   }
   usize memory_bytes() const { return counters_.size() * sizeof(Counter); }

@@ -64,7 +64,9 @@ struct fixed_count_sketch {
   INNET_HD void update_atomic(const hash_family& h, Counter weight = 1) noexcept {
     sketch::count_sketch_add_atomic(counters, Depth, u64{Width}, h, weight);
   }
+  // Row `row`'s signed estimate; 0 for row >= Depth.
   INNET_HD constexpr Counter row_estimate(const hash_family& h, u32 row) const noexcept {
+    if (row >= Depth) return Counter{0};
     return sketch::count_sketch_row_estimate(counters, Depth, u64{Width}, h, row);
   }
   // The median of the rows' estimates (lower midpoint for even Depth), as count_sketch computes.

@@ -59,6 +59,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <type_traits>
 #include <utility>
@@ -231,9 +232,20 @@ class fragment {
  public:
   using sketch_type = Sketch;
 
-  // InvalidArgument if the header is invalid or its seed is not the sketch's.
+  // The largest sketch (memory_bytes()) a fragment holds: the header's sketch_bytes is a u32,
+  // and 2 GiB leaves room below 4 GiB for the sketch's own preamble, checksum and (UnivMon)
+  // candidate sections. No switch fragment comes near it.
+  static constexpr usize max_sketch_bytes = usize{1} << 31;
+
+  // InvalidArgument if the header is invalid or its seed is not the sketch's; ResourceExhausted
+  // if the sketch is over max_sketch_bytes (its export would not fit the header's length field).
   static absl::StatusOr<fragment> create(const fragment_header& header, Sketch sketch) {
     if (absl::Status s = validate_fragment_header(header); !s.ok()) return s;
+    if (sketch.memory_bytes() > max_sketch_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat("fragment: sketch of ",
+                                                       sketch.memory_bytes(), " bytes is over the ",
+                                                       max_sketch_bytes, "-byte fragment cap"));
+    }
     if (sketch.seed() != header.seed) {
       return absl::InvalidArgumentError(absl::StrCat("fragment: header seed 0x",
                                                      absl::Hex(header.seed), " != sketch seed 0x",
@@ -270,8 +282,11 @@ class fragment {
     }
   }
 
+  // Empty if the sketch's bytes do not fit the u32 length field (create's cap rules that out;
+  // an empty export is rejected by every reader rather than silently truncated).
   std::vector<std::byte> serialize() const {
     const std::vector<std::byte> blob = sketch_.serialize();
+    if (blob.size() > std::numeric_limits<u32>::max()) return {};
     std::vector<std::byte> out(fragment_format::header_size + blob.size());
     write_fragment_header(std::span<std::byte, fragment_format::header_size>(
                               out.data(), fragment_format::header_size),

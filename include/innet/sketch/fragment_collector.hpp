@@ -10,7 +10,8 @@
 //      per-fragment estimates rather than first merging the node's fragments keeps every
 //      fragment at its own width (no folding needed) and, for Count-Min, is never larger than
 //      the estimate of the merged sketch (a sum of row minima is at most the minimum of row
-//      sums), while still never below the true count.
+//      sums), while still never below the true count -- provided the node exported every
+//      fragment of the epoch (see coverage below).
 //   2. per epoch, across the path's nodes that have fragments in it (spatial aggregation):
 //      Count-Min takes the minimum (each node over-estimates, so the smallest is the best),
 //      Count Sketch the median (each is unbiased with independent noise, since every node
@@ -20,6 +21,15 @@
 //      the flow sent outside its slot's sub-epoch, and the min then under-counts (the
 //      planner's min_peb keeps nodes that are accurate enough unsampled).
 //   3. the answer is the sum over the epochs in the range.
+//
+// Coverage (lost exports): a node's sum misses the packets of any fragment it failed to
+// export, and in a min that partial sum would win. So in each epoch only the nodes whose
+// fragments tracking the flow cover the epoch's whole extent within the range (the span of all
+// the path's windows there) vote; if no node covers it all, the best-covered ones vote and
+// point_estimate::uncovered_ns reports the shortfall. The collector knows epochs only from the
+// windows it received, so an export lost by every node at an epoch's edge goes unnoticed in
+// estimate(key, path, ...); the plan overload knows the epochs and reports it. Count-Min
+// answers are upper bounds whenever uncovered_ns == 0.
 //
 // Spatial disaggregation (fragment_planner's hop_assignment::one_hop): estimate(key, path,
 // begin, end, plan) answers the flow, in every epoch of the plan that the range overlaps, from
@@ -49,6 +59,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -89,6 +100,9 @@ struct point_estimate {
   u32 fragments = 0;  // fragments read
   u64 begin_ns = 0;   // span of the windows the fragments stand for
   u64 end_ns = 0;
+  // Query time, summed over epochs, that no voting node's fragments covered (a lost or late
+  // export): 0 when the answer is complete. Count-Min answers are upper bounds only then.
+  u64 uncovered_ns = 0;
 };
 
 template <class Sketch, path_combine Combine = default_path_combine<Sketch>>
@@ -97,8 +111,9 @@ class fragment_collector {
   using fragment_type = fragment<Sketch>;
 
   // Parses and stores one exported fragment. InvalidArgument if malformed (see fragment.hpp),
-  // AlreadyExists if a fragment of the same node, window and slot is already stored (counting
-  // it twice would double its packets).
+  // AlreadyExists if the node already exported a fragment whose window [begin_ns, end_ns)
+  // overlaps this one's (a node counts each packet in one fragment, so an overlapping window is
+  // a duplicate or a bogus export, and counting both would count packets twice).
   absl::Status ingest(std::span<const std::byte> serialized) {
     absl::StatusOr<fragment_type> f = fragment_type::deserialize(serialized);
     if (!f.ok()) return f.status();
@@ -108,14 +123,18 @@ class fragment_collector {
   absl::Status add(fragment_type f) {
     std::vector<fragment_type>& list = by_node_[f.header().node];
     const fragment_header& h = f.header();
+    // Invariant: a node's windows are sorted by begin_ns and pairwise disjoint, so only the
+    // neighbours of the insertion point can overlap the new window.
     const auto pos = std::lower_bound(list.begin(), list.end(), h, before);
-    for (auto it = pos; it != list.end() && it->header().begin_ns == h.begin_ns; ++it) {
-      if (it->header().end_ns == h.end_ns && it->header().slot == h.slot &&
-          it->header().slots == h.slots) {
-        return absl::AlreadyExistsError(absl::StrCat("fragment_collector: node ", h.node,
-                                                     " already exported window [", h.begin_ns, ", ",
-                                                     h.end_ns, ") slot ", h.slot));
-      }
+    const fragment_header* clash = nullptr;
+    if (pos != list.end() && pos->header().begin_ns < h.end_ns) clash = &pos->header();
+    if (pos != list.begin() && std::prev(pos)->header().end_ns > h.begin_ns) {
+      clash = &std::prev(pos)->header();
+    }
+    if (clash != nullptr) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "fragment_collector: node ", h.node, " window [", h.begin_ns, ", ", h.end_ns,
+          ") overlaps its already exported window [", clash->begin_ns, ", ", clash->end_ns, ")"));
     }
     list.insert(pos, std::move(f));
     ++count_;
@@ -161,20 +180,48 @@ class fragment_collector {
     for (usize i = 0; i < hops; ++i)
       accumulate(key, path[i], static_cast<u32>(i), begin, end, out, parts);
     if (out.fragments == 0) out.begin_ns = out.end_ns = 0;
-    // parts is ordered by hop, then epoch; regroup by epoch, then hop.
+    // Regroup by epoch, then hop. A hop votes once per epoch: its parts of one epoch (the
+    // header's epoch need not follow window order in a hostile export) are summed first, so
+    // an epoch has at most `hops` <= 64 votes.
     std::sort(parts.begin(), parts.end(), [](const part& a, const part& b) {
       return a.epoch != b.epoch ? a.epoch < b.epoch : a.hop < b.hop;
     });
+    // Coverage: an epoch's extent is the span of every hop's windows in it (clipped to the
+    // range); only hops whose windows cover all of it vote (a hop whose export of a sub-epoch
+    // was lost would vote a partial sum and win the min). If none covers it all, the
+    // best-covered hops vote and the shortfall is reported in uncovered_ns.
     u64 seen_hops = 0;
     double values[64];
+    u64 covered[64];
+    u32 hop_of[64];
     for (usize i = 0; i < parts.size();) {
       u32 n = 0;
       const u32 epoch = parts[i].epoch;
-      for (; i < parts.size() && parts[i].epoch == epoch; ++i) {
-        values[n++] = parts[i].value;
-        seen_hops |= u64{1} << parts[i].hop;
+      u64 lo = std::numeric_limits<u64>::max(), hi = 0;
+      while (i < parts.size() && parts[i].epoch == epoch) {
+        const u32 hop = parts[i].hop;
+        double sum = 0;
+        u64 cov = 0;
+        for (; i < parts.size() && parts[i].epoch == epoch && parts[i].hop == hop; ++i) {
+          sum += parts[i].value;
+          cov += parts[i].covered;
+          lo = std::min(lo, parts[i].lo);
+          hi = std::max(hi, parts[i].hi);
+        }
+        hop_of[n] = hop;
+        covered[n] = cov;
+        values[n++] = sum;  // distinct hops < 64, so n <= 64
       }
-      out.value += combine(values, n);
+      const u64 extent = hi - lo;
+      const u64 best = std::min(extent, *std::max_element(covered, covered + n));
+      out.uncovered_ns += extent - best;
+      u32 voters = 0;
+      for (u32 j = 0; j < n; ++j) {
+        if (covered[j] < best) continue;
+        values[voters++] = values[j];
+        seen_hops |= u64{1} << hop_of[j];
+      }
+      out.value += combine(values, voters);
     }
     out.nodes = static_cast<u32>(std::popcount(seen_hops));
     return out;
@@ -195,13 +242,20 @@ class fragment_collector {
       const u64 en = std::min(end, plan.epoch_end(e));
       if (b >= en) continue;
       const usize hop = plan.assigned_hop(e, h, path);
-      if (hop >= path.size()) continue;
+      if (hop >= path.size()) {
+        out.uncovered_ns += en - b;  // no node of the path counted the flow
+        continue;
+      }
       const usize before_parts = parts.size();
       accumulate(key, path[hop], static_cast<u32>(hop), b, en, out, parts);
+      u64 cov = 0;
       for (usize i = before_parts; i < parts.size(); ++i) {
         out.value += parts[i].value;
+        cov += parts[i].covered;
         if (hop < 64) seen_nodes |= u64{1} << hop;
       }
+      // Only the assigned node counted the flow: a lost export of it cannot be made up.
+      out.uncovered_ns += en - b - std::min(cov, en - b);
     }
     out.nodes = static_cast<u32>(std::popcount(seen_nodes));
     if (out.fragments == 0) out.begin_ns = out.end_ns = 0;
@@ -268,11 +322,14 @@ class fragment_collector {
   }
 
  private:
-  // One node's sum over one epoch.
+  // One node's sum over one epoch, and the query time its tracking fragments cover.
   struct part {
     u32 epoch;
     u32 hop;
     double value;
+    u64 covered = 0;  // summed length of the windows, clipped to the query range
+    u64 lo = std::numeric_limits<u64>::max();  // their clipped extent
+    u64 hi = 0;
   };
 
   // Appends to parts the node's per-epoch sums over the fragments overlapping [begin, end).
@@ -286,16 +343,19 @@ class fragment_collector {
     for (const fragment_type& f : it->second) {
       const fragment_header& fh = f.header();
       if (!fh.overlaps(begin, end)) continue;
-      // Fragments are in time order, so one epoch's fragments are adjacent.
-      if (parts.empty() || parts.back().hop != hop || parts.back().epoch != fh.epoch) {
-        parts.push_back({fh.epoch, hop, 0.0});
-      }
       if (!hashed || fh.seed != seed) {
         h = make_hash_family(key, fh.seed);
         seed = fh.seed;
         hashed = true;
       }
+      // A sampled fragment that does not track the flow says nothing about it: no part, no
+      // coverage (else its 0 would vote).
       if (!fh.tracks(h)) continue;
+      // Fragments are in time order, so one epoch's fragments are usually adjacent; estimate()
+      // merges a hop's parts of the same epoch in any case.
+      if (parts.empty() || parts.back().hop != hop || parts.back().epoch != fh.epoch) {
+        parts.push_back({fh.epoch, hop, 0.0});
+      }
       // UnivMon estimates by key bytes: it derives its levels' hashes itself.
       double e = 0;
       if constexpr (requires { f.sketch().estimate(h); }) {
@@ -303,7 +363,13 @@ class fragment_collector {
       } else {
         e = static_cast<double>(f.sketch().estimate(key));
       }
-      parts.back().value += static_cast<double>(fh.slots) * e;
+      part& p = parts.back();
+      p.value += static_cast<double>(fh.slots) * e;
+      const u64 lo = std::max(begin, fh.represented_begin());
+      const u64 hi = std::min(end, fh.represented_end());
+      p.covered += hi - lo;  // overlaps(): lo < hi
+      p.lo = std::min(p.lo, lo);
+      p.hi = std::max(p.hi, hi);
       ++out.fragments;
       out.begin_ns = std::min(out.begin_ns, fh.represented_begin());
       out.end_ns = std::max(out.end_ns, fh.represented_end());

@@ -147,7 +147,11 @@ class fragment_plan {
   u32 epoch_count() const noexcept {
     return node_count_ == 0 ? 0 : static_cast<u32>(cells_.size() / node_count_);
   }
+  // The node's plan in the epoch; a node or epoch outside the plan (a path naming an unknown
+  // node, a query past the last epoch) has no fragment: width 0, share 0.
   const node_plan& at(u32 epoch, u32 node) const noexcept {
+    static constexpr node_plan none{};
+    if (node >= node_count_ || epoch >= epoch_count()) return none;
     return cells_[usize{epoch} * node_count_ + node];
   }
 

@@ -22,8 +22,9 @@
 //   flags:   bit 0 conservative update (Count-Min); other bits must be zero
 //
 // Readers check, in this order and each with its own message: length, magic, version, family,
-// counter code, flags, dimensions (nonzero, depth <= max_depth, byte size representable), payload
-// size, checksum. Signed counters travel as their two's complement bit pattern.
+// counter code, flags, dimensions (nonzero, depth <= max_depth; with width < 2^32 the byte size
+// then stays below 2^41, so no overflow check is needed), payload size, checksum. Signed counters
+// travel as their two's complement bit pattern.
 #pragma once
 
 #include <cstddef>

@@ -32,7 +32,14 @@ namespace innet::sketch::detail {
 // hashes (16 bytes each) stay in L1.
 inline constexpr usize burst_size = 32;
 
-inline absl::Status check_dimensions(absl::string_view who, u32 depth, u32 width) {
+// The most counter bytes a run-time sketch may allocate: 64 GiB. depth * width * counter size
+// can reach 2^41 bytes (depth 64, width 2^32 - 1, 8-byte counters); asking the allocator for that
+// would throw std::bad_alloc out of a Status-returning API, so larger shapes get
+// ResourceExhausted instead. 2^36 is far above any sketch in a switch or a host cache.
+inline constexpr u64 max_counter_bytes = u64{1} << 36;
+
+inline absl::Status check_dimensions(absl::string_view who, u32 depth, u32 width,
+                                     usize counter_bytes) {
   if (depth == 0 || width == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         who, ": depth and width must be positive (got depth ", depth, ", width ", width, ")"));
@@ -40,6 +47,13 @@ inline absl::Status check_dimensions(absl::string_view who, u32 depth, u32 width
   if (depth > format::max_depth) {
     return absl::InvalidArgumentError(
         absl::StrCat(who, ": depth ", depth, " exceeds the maximum ", format::max_depth));
+  }
+  // depth <= 64 and width < 2^32: the product stays below 2^41, no overflow.
+  const u64 bytes = u64{depth} * width * counter_bytes;
+  if (bytes > max_counter_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(who, ": depth ", depth, " x width ", width, " needs ", bytes,
+                     " bytes of counters, over the ", max_counter_bytes, "-byte cap"));
   }
   return absl::OkStatus();
 }
