@@ -118,6 +118,10 @@ TEST_CASE("key_write: vote keeps matching checksums, majority wins, ties are rep
   c[2] = store::encode(3, a);  // now one vote each for a and b
   CHECK(store::vote(c, 9).error() == errc::checksum_mismatch);
   CHECK(store::vote(c, 77).error() == errc::not_found);
+  // A key has Redundancy slots; more candidates than that is the caller's mistake.
+  std::array<store::slot_type, 5> too_many{};
+  too_many.fill(store::encode(9, a));
+  CHECK(store::vote(too_many, 9).error() == errc::out_of_range);
 }
 
 namespace {

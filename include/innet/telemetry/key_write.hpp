@@ -239,9 +239,11 @@ class key_write {
   }
 
   // The majority rule on already-read candidate slots (exposed for collectors that read the
-  // slots themselves, e.g. in one large RDMA READ).
+  // slots themselves, e.g. in one large RDMA READ). More than Redundancy candidates is a
+  // caller error (errc::out_of_range): a key has at most that many slots.
   static result<lookup> vote(std::span<const slot_type> candidates,
                              std::uint32_t checksum) noexcept {
+    if (candidates.size() > Redundancy) return errc::out_of_range;
     std::array<std::uint32_t, Redundancy> votes{};
     std::array<std::uint32_t, Redundancy> first_of{};  // index of the first slot with this value
     std::uint32_t kinds = 0;
