@@ -1,5 +1,7 @@
 // Append rings against a brute-force queue: wrap-around, every batch size 1..16, torn writes
-// (a batch's bytes placed in two halves with a poll in between), and overrun detection.
+// (a batch's bytes placed in two halves with a poll in between), overrun detection, WRITEs that
+// report failure after landing in full, in part or not at all (the batch is resent as is), and
+// leftovers of an unfinished batch at the tail.
 #include "innet/telemetry/append.hpp"
 
 #include <doctest/doctest.h>
@@ -215,4 +217,197 @@ TEST_CASE("append: refuses empty or oversized batches and bad shapes") {
   CHECK(r->plan(0, 0, std::span<const payload>(none)).error() == errc::malformed);
   CHECK(r->plan(0, 0, std::span<const payload>(many)).error() == errc::malformed);
   CHECK(r->plan(1, 0, std::span<const payload>(many).first(1)).error() == errc::out_of_range);
+}
+
+namespace {
+
+// A region whose writes can report failure: each write takes the next scripted outcome
+// (`lands` = the bytes are placed, `ok` = success is reported); with no script left it behaves.
+struct scripted_region {
+  struct outcome {
+    bool lands = true;
+    bool ok = true;
+  };
+  local_memory_region& inner;
+  std::deque<outcome> script{};
+  u64 writes = 0;
+
+  u64 size() const { return inner.size(); }
+  errc read(u64 offset, std::span<std::byte> dst) { return inner.read(offset, dst); }
+  errc write(u64 offset, std::span<const std::byte> src) {
+    ++writes;
+    outcome o{};
+    if (!script.empty()) {
+      o = script.front();
+      script.pop_front();
+    }
+    if (o.lands) REQUIRE(inner.write(offset, src) == errc::ok);
+    return o.ok ? errc::ok : errc::unavailable;
+  }
+  innet::result<u64> fetch_add(u64 offset, u64 v) { return inner.fetch_add(offset, v); }
+  innet::result<u64> compare_swap(u64 offset, u64 expected, u64 desired) {
+    return inner.compare_swap(offset, expected, desired);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("append: a write that landed but reported failure is resent as is, not replaced") {
+  const auto r = ring::create(1, 32, 7);
+  REQUIRE(r.ok());
+  std::vector<u64> words(r->region_bytes() / 8);
+  local_memory_region lr(words);
+  scripted_region region{lr};
+  writer w(*r, 0);
+  reader rd(*r, 0);
+  std::array<payload, 16> out{};
+  const auto first = batch_of(0, 0, 4);
+  region.script.push_back({.lands = true, .ok = false});
+  CHECK(w.append(region, std::span<const payload>(first)) == errc::unavailable);
+  CHECK(w.pending());
+  CHECK(w.head() == 0);
+  // The reader may already deliver the batch that "failed".
+  auto got = rd.poll(lr, out);
+  REQUIRE(got.ok());
+  REQUIRE(*got == 4);
+  for (u32 i = 0; i < 4; ++i)
+    CHECK(out[i] == first[i]);
+  // New payloads are refused, and nothing is written, until the pending batch is finished.
+  const auto other = batch_of(0, 100, 2);
+  const u64 writes = region.writes;
+  CHECK(w.append(region, std::span<const payload>(other)) == errc::would_block);
+  CHECK(region.writes == writes);
+  CHECK(w.retry(region) == errc::ok);
+  CHECK(!w.pending());
+  CHECK(w.head() == 4);
+  CHECK(rd.poll(lr, out).error() == errc::would_block);  // the resend delivered nothing twice
+  const auto next = batch_of(0, 4, 3);
+  REQUIRE(w.append(region, std::span<const payload>(next)) == errc::ok);
+  got = rd.poll(lr, out);
+  REQUIRE(got.ok());
+  REQUIRE(*got == 3);
+  for (u32 i = 0; i < 3; ++i)
+    CHECK(out[i] == next[i]);
+  CHECK(w.retry(region) == errc::ok);  // nothing pending: a no-op
+  CHECK(region.writes == writes + 2);
+}
+
+TEST_CASE("append: a wrapping batch whose second write failed is finished by retry") {
+  const auto r = ring::create(1, 16, 8);
+  REQUIRE(r.ok());
+  std::vector<u64> words(r->region_bytes() / 8);
+  local_memory_region lr(words);
+  scripted_region region{lr};
+  writer w(*r, 0);
+  reader rd(*r, 0);
+  std::array<payload, 16> out{};
+  const auto lead = batch_of(0, 0, 14);
+  REQUIRE(w.append(region, std::span<const payload>(lead)) == errc::ok);
+  REQUIRE(rd.poll(lr, out).value_or(0) == 14);
+  // Seqs 14..17 straddle the end: segment 0 lands, segment 1 neither lands nor succeeds.
+  const auto b = batch_of(0, 14, 4);
+  region.script.push_back({.lands = true, .ok = true});
+  region.script.push_back({.lands = false, .ok = false});
+  CHECK(w.append(region, std::span<const payload>(b)) == errc::unavailable);
+  CHECK(w.pending());
+  CHECK(rd.poll(lr, out).error() == errc::would_block);
+  CHECK(rd.tail() == 14);
+  CHECK(w.retry(region) == errc::ok);
+  const auto got = rd.poll(lr, out);
+  REQUIRE(got.ok());
+  REQUIRE(*got == 4);
+  for (u32 i = 0; i < 4; ++i)
+    CHECK(out[i] == b[i]);
+}
+
+TEST_CASE("append: random write failures lose, duplicate and reorder nothing") {
+  // Every write lands or not, and reports success or not, at random; the caller retries the
+  // pending batch on the next round or sends new payloads. The reader must deliver exactly the
+  // batches the writer took, once each, and never report malformed.
+  const auto r = ring::create(1, 23, 9);
+  REQUIRE(r.ok());
+  std::vector<u64> words(r->region_bytes() / 8);
+  local_memory_region lr(words);
+  scripted_region region{lr};
+  writer w(*r, 0);
+  reader rd(*r, 0);
+  std::deque<payload> truth;
+  std::array<payload, 16> out{};
+  innet::xoshiro256ss rng(11);
+  u64 taken = 0;
+  u64 delivered = 0;
+  for (int step = 0; step < 4000; ++step) {
+    region.script.clear();
+    for (int i = 0; i < 2; ++i) {
+      // A write reported successful has landed (a reliable connection); a failed one may have.
+      const bool ok = rng() % 3 != 0;
+      region.script.push_back({.lands = ok || rng() % 2 == 0, .ok = ok});
+    }
+    if (rng() % 2 == 0) {
+      if (w.pending()) {
+        (void)w.retry(region);
+      } else {
+        const u32 n = 1 + static_cast<u32>(rng() % 8);
+        if (w.head() + n - rd.tail() > r->capacity()) continue;  // stay within a lap
+        const auto b = batch_of(0, taken, n);
+        const errc e = w.append(region, std::span<const payload>(b));
+        REQUIRE((e == errc::ok || e == errc::unavailable));
+        truth.insert(truth.end(), b.begin(), b.end());
+        taken += n;
+      }
+    } else {
+      const auto got = rd.poll(lr, out);
+      if (!got.ok()) {
+        REQUIRE(got.error() == errc::would_block);
+        continue;
+      }
+      for (u32 i = 0; i < *got; ++i) {
+        REQUIRE(!truth.empty());
+        CHECK(out[i] == truth.front());
+        truth.pop_front();
+      }
+      delivered += *got;
+    }
+  }
+  CHECK(delivered > 3 * r->capacity());
+  CHECK(delivered + truth.size() == taken);
+}
+
+TEST_CASE("append: leftovers of an unfinished batch at the tail block instead of failing") {
+  const auto r = ring::create(1, 32, 10);
+  REQUIRE(r.ok());
+  std::vector<u64> words(r->region_bytes() / 8);
+  local_memory_region region(words);
+  writer w(*r, 0);
+  reader rd(*r, 0);
+  std::array<payload, 16> out{};
+  const auto lead = batch_of(0, 0, 2);
+  REQUIRE(w.append(region, std::span<const payload>(lead)) == errc::ok);
+  REQUIRE(rd.poll(region, out).value_or(0) == 2);
+  // An abandoned 4-entry batch from seq 0 (e.g. a writer restarted with it pending) left its
+  // entries 2 and 3: valid checks and the stamps the reader expects next, in the wrong places.
+  const auto stale = batch_of(0, 50, 4);
+  const auto old = r->plan(0, 0, std::span<const payload>(stale));
+  REQUIRE(old.ok());
+  const auto place = [&](const ring::batch_write& bw, u64 first_seq, u32 from_entry, u32 to_entry) {
+    for (u32 e = from_entry; e < to_entry; ++e)
+      REQUIRE(region.write(r->offset_of(0, first_seq + e),
+                           std::span<const std::byte>(bw.bytes).subspan(
+                               e * ring::entry_bytes, ring::entry_bytes)) == errc::ok);
+  };
+  place(*old, 0, 2, 4);
+  CHECK(rd.poll(region, out).error() == errc::would_block);  // pos 2 at the tail
+  // The real batch for seqs 2..4 lands its first entry only: entry 3 is still the leftover.
+  const auto b = batch_of(0, 2, 3);
+  const auto now = r->plan(0, 2, std::span<const payload>(b));
+  REQUIRE(now.ok());
+  place(*now, 2, 0, 1);
+  CHECK(rd.poll(region, out).error() == errc::would_block);  // size 4 pos 3 inside a 3-batch
+  CHECK(rd.tail() == 2);
+  place(*now, 2, 0, 3);
+  const auto got = rd.poll(region, out);
+  REQUIRE(got.ok());
+  REQUIRE(*got == 3);
+  for (u32 i = 0; i < 3; ++i)
+    CHECK(out[i] == b[i]);
 }

@@ -157,18 +157,21 @@ TEST_CASE("postcarding: an overwritten slot is caught by the checksum, a forged 
     REQUIRE(c->put(region, a.key, a.truth) == errc::ok);
     REQUIRE(c->get(region, a.key, is_switch).value() == a.truth);
     // b's slot bytes land on a's slots (an index collision): a's checksum no longer matches.
+    const auto aw = c->writes(a.key, a.truth);
     const auto bw = c->writes(b.key, b.truth);
-    for (const auto& w : c->writes(a.key, a.truth))
-      REQUIRE(region.write(w.offset, bw[0].bytes) == errc::ok);
+    REQUIRE(aw.ok());
+    REQUIRE(bw.ok());
+    for (const auto& w : *aw)
+      REQUIRE(region.write(w.offset, (*bw)[0].bytes) == errc::ok);
     caught_by_checksum += c->get(region, a.key).error() == errc::not_found ? 1 : 0;
     // A checksum collision: b's coded path under a's checksum. Decoding with a's masks gives
     // random words, which the length check or the switch-id validator rejects.
     const auto forged =
         codec::store_type::encode(c->store().slots_of(a.key).checksum, c->encode(b.key, b.truth));
-    for (const auto& w : c->writes(a.key, a.truth))
+    for (const auto& w : *aw)
       REQUIRE(region.write(w.offset, forged) == errc::ok);
     caught_by_decoding += c->get(region, a.key, is_switch).error() == errc::malformed ? 1 : 0;
-    for (const auto& w : c->writes(a.key, a.truth))
+    for (const auto& w : *aw)
       REQUIRE(region.write(w.offset, codec::store_type::slot_type{}) == errc::ok);
   }
   CHECK(caught_by_checksum == 200);
@@ -190,4 +193,23 @@ TEST_CASE("postcarding: the cache evicts an incomplete flow when another takes i
   CHECK(cache.add(a, 1, 3, 101).error() == errc::would_block);  // a starts over
   CHECK(cache.add(a, 5, 3, 1).error() == errc::malformed);
   CHECK(cache.add(a, 0, 6, 1).error() == errc::malformed);
+}
+
+TEST_CASE("postcarding: a path longer than MaxHops is refused, not written undecodable") {
+  const auto c = codec::create(64, 4);
+  REQUIRE(c.ok());
+  std::vector<u64> words(64 * codec::slot_bytes / 8);
+  local_memory_region region(words);
+  const flow_key a{std::byte{3}};
+  const path too_long{{1, 2, 3, 4, 5}, 6};
+  CHECK(c->writes(a, too_long).error() == errc::malformed);
+  CHECK(c->put(region, a, too_long) == errc::malformed);
+  for (u64 w : words)
+    CHECK(w == 0);  // nothing written
+  CHECK(c->get(region, a).error() == errc::not_found);
+  // The longest legal path still goes through.
+  const path full{{1, 2, 3, 4, 5}, 5};
+  REQUIRE(c->writes(a, full).ok());
+  REQUIRE(c->put(region, a, full) == errc::ok);
+  CHECK(c->get(region, a).value() == full);
 }

@@ -143,8 +143,16 @@ TEST_CASE("DTA reports encode byte by byte as the layout says") {
   const auto sk_bytes = from_hex(vectors()[4].hex);
   const auto sk = parse_dta_report(sk_bytes);
   REQUIRE(sk->counter_count() == 3);
-  CHECK(sk->counter(0) == 1);
-  CHECK(sk->counter(2) == 3);
+  CHECK(sk->counter(0).value() == 1);
+  CHECK(sk->counter(2).value() == 3);
+  // Checked access: past the end, and a hand-built report with a width the format forbids.
+  CHECK(sk->counter(3).error() == errc::out_of_range);
+  CHECK(sk->counter(~std::size_t{0}).error() == errc::out_of_range);
+  dta_report odd = *sk;
+  odd.counter_width = 2;
+  CHECK(odd.counter(0).error() == errc::malformed);
+  odd.counter_width = 0;
+  CHECK(odd.counter(0).error() == errc::malformed);
 }
 
 TEST_CASE("DTA reports round-trip through a UDP frame") {

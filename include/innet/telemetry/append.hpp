@@ -29,6 +29,11 @@
 // retry later. A complete entry whose stamp is past the tail's lap (stamp > t + 1) means the
 // writer has lapped the reader and entries were lost: errc::out_of_range (overrun).
 // The only assumption is that the writer's bytes eventually all arrive (a reliable connection).
+// A WRITE that reports failure may still land, so a failed batch stays pending in the writer and
+// is resent byte for byte (append_writer::retry): a sequence number is never written with two
+// different contents. A valid entry with the expected stamp but the wrong batch position can
+// only be leftovers of an abandoned batch (a restarted writer); the reader waits (would_block)
+// for that sequence number to be written again.
 //
 // There is no back-pressure: a writer never reads the tail (DTA keeps the switch path one-way),
 // so sizing C against the drain rate is the operator's job, and overrun is detected, not
@@ -174,24 +179,45 @@ class append_writer {
   append_writer(const ring_type& ring, std::uint32_t list) noexcept : ring_(ring), list_(list) {}
 
   std::uint64_t head() const noexcept { return head_; }
+  // True after a failed append(): the batch it took is kept and must be finished by retry().
+  bool pending() const noexcept { return pending_; }
 
-  // Writes one batch (1..16 entries). The head advances only when every WRITE succeeded; after
-  // a failure the same sequence numbers are written again by the next call, so the reader sees
-  // no hole.
+  // Writes one batch (1..16 entries) at the head. On errc::ok the head advances past it.
+  // Any other result from the region means the writer has taken the batch anyway: a WRITE that
+  // reported failure (lost ACK, retry count exceeded) may still have landed in full or in part,
+  // and the reader may already have delivered it. So the batch becomes pending and exactly its
+  // bytes are sent again by retry(); writing different bytes at the same sequence numbers could
+  // make the reader deliver entries the caller thinks failed, or leave leftovers it cannot parse.
+  // While a batch is pending, append() sends nothing and returns errc::would_block.
+  // Invalid arguments (errc::malformed, errc::out_of_range) take nothing and leave no pending.
   template <memory_region R>
   errc append(R& region, std::span<const payload_type> payloads) {
+    if (pending_) return errc::would_block;
     result<typename ring_type::batch_write> b = ring_.plan(list_, head_, payloads);
     if (!b.ok()) return b.error();
+    batch_ = *b;
+    pending_ = true;
+    return retry(region);
+  }
+
+  // Sends the pending batch again, byte for byte; errc::ok (and the head advances) once all of
+  // it is acknowledged. errc::ok with nothing pending.
+  template <memory_region R>
+  errc retry(R& region) {
+    if (!pending_) return errc::ok;
     std::array<memory_op, 2> ops{};
-    for (std::uint32_t i = 0; i < b->segment_count; ++i) {
-      const auto& s = b->segments[i];
+    for (std::uint32_t i = 0; i < batch_.segment_count; ++i) {
+      const auto& s = batch_.segments[i];
       ops[i] = memory_op{.opcode = memory_opcode::write,
                          .offset = s.offset,
-                         .local = std::span(b->bytes).subspan(s.from, s.length)};
+                         .local = std::span(batch_.bytes).subspan(s.from, s.length)};
     }
     const errc e =
-        detail::execute_all(region, std::span<const memory_op>(ops.data(), b->segment_count));
-    if (e == errc::ok) head_ += b->size;
+        detail::execute_all(region, std::span<const memory_op>(ops.data(), batch_.segment_count));
+    if (e == errc::ok) {
+      head_ += batch_.size;
+      pending_ = false;
+    }
     return e;
   }
 
@@ -199,6 +225,8 @@ class append_writer {
   ring_type ring_;
   std::uint32_t list_;
   std::uint64_t head_ = 0;
+  bool pending_ = false;
+  typename ring_type::batch_write batch_{};
 };
 
 // The collector's side of one list: the tail, and the batch-at-a-time drain.
@@ -232,9 +260,12 @@ class append_reader {
     if (!first.ok()) return errc::would_block;  // torn, or never written
     if (first->stamp > tail_ + 1) return errc::out_of_range;
     if (first->stamp < tail_ + 1) return errc::would_block;  // the previous lap: nothing new
-    if (first->pos != 0 || first->size == 0 || first->size > ring_type::max_batch ||
-        first->list != list_)
+    if (first->size == 0 || first->size > ring_type::max_batch || first->list != list_)
       return errc::malformed;
+    // The expected stamp in the middle of a batch: leftovers of a batch that landed in part and
+    // was never finished (a writer restarted with a pending batch). Not corruption: the writer
+    // writes this sequence number again, as a batch start, so wait for it.
+    if (first->pos != 0) return errc::would_block;
     const std::uint32_t size = first->size;
     if (size > 1) {
       // The rest of the batch: one read, or two where the batch wraps.
@@ -257,7 +288,9 @@ class append_reader {
         const auto d = ring_.decode(entry(i));
         if (!d.ok() || d->stamp < tail_ + 1 + i) return errc::would_block;
         if (d->stamp > tail_ + 1 + i) return errc::out_of_range;
-        if (d->size != size || d->pos != i || d->list != list_) return errc::malformed;
+        if (d->list != list_) return errc::malformed;
+        // Another batch's entry at the right sequence number: leftovers, as above.
+        if (d->size != size || d->pos != i) return errc::would_block;
       }
     }
     for (std::uint32_t i = 0; i < size; ++i)

@@ -74,7 +74,9 @@ class key_increment {
     return o;
   }
 
-  // N FETCH_ADDs of `add` (posted together on a batched region).
+  // N FETCH_ADDs of `add` (posted together on a batched region). Not idempotent: on an error
+  // some of the N counters (even one whose FETCH_ADD reported failure) may have been added to,
+  // so retrying the increment double-counts them. query() stays an upper bound either way.
   template <memory_region R>
   errc increment(R& region, std::span<const std::byte> key, std::uint64_t add = 1) const {
     const auto o = offsets_of(key);

@@ -76,7 +76,8 @@ class postcarding {
 
   const store_type& store() const noexcept { return store_; }
 
-  // The coded slot value of `path` for flow `f` (path.length <= MaxHops).
+  // The coded slot value of `path` for flow `f`. Precondition: path.length <= MaxHops (a longer
+  // length is encoded as is and the slot never decodes); writes() and put() check it.
   typename store_type::value_type encode(std::span<const std::byte> flow,
                                          const path_type& path) const noexcept {
     const hash_family h = make_hash_family(flow, store_.seed());
@@ -102,13 +103,17 @@ class postcarding {
     return p;
   }
 
-  std::array<slot_write, Redundancy> writes(std::span<const std::byte> flow,
-                                            const path_type& path) const noexcept {
+  // The slot writes that record `path`; errc::malformed when path.length > MaxHops, which
+  // would occupy the flow's slots with a value that never decodes.
+  result<std::array<slot_write, Redundancy>> writes(std::span<const std::byte> flow,
+                                                    const path_type& path) const noexcept {
+    if (path.length > MaxHops) return errc::malformed;
     return store_.writes(flow, encode(flow, path));
   }
 
   template <memory_region R>
   errc put(R& region, std::span<const std::byte> flow, const path_type& path) const {
+    if (path.length > MaxHops) return errc::malformed;
     return store_.put(region, flow, encode(flow, path));
   }
 

@@ -63,7 +63,11 @@ class sketch_merge {
     return base_ + 8 * (1 + std::uint64_t{row} * width_ + column);
   }
 
-  // Adds every nonzero counter and the total weight with FETCH_ADD.
+  // Adds every nonzero counter and the total weight with FETCH_ADD. Not idempotent: after a
+  // failure (the first error is returned) some FETCH_ADDs have been applied, and a FETCH_ADD
+  // reported failed may have been applied too, so calling merge() again double-counts those.
+  // The caller cannot tell which landed; a failed merge leaves the region's counts unreliable
+  // (over-counted, never under, if retried) until the region is cleared and rebuilt.
   template <class Counter, memory_region R>
   errc merge(R& region, const sketch::count_min<Counter>& s) const {
     if (!compatible(s)) return errc::incompatible;
@@ -84,7 +88,7 @@ class sketch_merge {
   }
 
   // Adds column `column` of every row (`per_row[r]` is row r's counter) and `weight` to the
-  // total: the merge of a sketch that is zero outside this column.
+  // total: the merge of a sketch that is zero outside this column. Not idempotent, as merge().
   template <class Counter, memory_region R>
   errc merge_column(R& region, std::uint32_t column, std::span<const Counter> per_row,
                     std::uint64_t weight = 0) const {

@@ -9,6 +9,13 @@
 // the call: completions are matched by id (the operation's index in `ops`), and a completion
 // whose id is not ours would be miscounted. Completions of one region arrive in post order
 // (core/memory_region.hpp), which is what lets us post a prefix, reap it, and post the rest.
+//
+// The wait for completions has no bound of its own, on purpose: a posted READ writes into the
+// caller's buffers (often on its stack) until its completion is reaped, so returning early on a
+// poll budget would let the NIC write into freed memory. Bounding the wait is the region's job,
+// and the regions do it: every posted op completes, with an error if need be (host::soft_rnic
+// after max_tries retransmissions, errc::unavailable; rdma::remote_region flushes what is in
+// flight when its connection drops). A region that never completes an op hangs this call.
 #pragma once
 
 #include <array>

@@ -154,13 +154,17 @@ struct dta_report {
   constexpr std::uint64_t increment() const noexcept {
     return data.size() == 8 ? load_be<std::uint64_t>(data.data()) : 0;
   }
-  // Sketch-Merge's i-th counter (i < counter_count()).
+  // Sketch-Merge's counters. counter(i) is checked, since a report may be built by hand rather
+  // than parsed: errc::out_of_range for i >= counter_count(), errc::malformed for a counter
+  // width other than 4 or 8.
   constexpr std::size_t counter_count() const noexcept {
     return counter_width == 0 ? 0 : data.size() / counter_width;
   }
-  constexpr std::uint64_t counter(std::size_t i) const noexcept {
+  constexpr result<std::uint64_t> counter(std::size_t i) const noexcept {
+    if (counter_width != 4 && counter_width != 8) return errc::malformed;
+    if (i >= counter_count()) return errc::out_of_range;
     return counter_width == 8 ? load_be<std::uint64_t>(data.data() + i * 8)
-                              : load_be<std::uint32_t>(data.data() + i * 4);
+                              : std::uint64_t{load_be<std::uint32_t>(data.data() + i * 4)};
   }
 };
 

@@ -107,6 +107,12 @@ constexpr bool carries_payload(rocev2_opcode op) noexcept {
          op == rocev2_opcode::write_last || op == rocev2_opcode::write_only;
 }
 
+// A packet that more of the same message follows: IBA gives it a pad count of 0 and a payload
+// of whole 4-byte words (only the last packet can end on a partial word).
+constexpr bool continues_message(rocev2_opcode op) noexcept {
+  return op == rocev2_opcode::write_first || op == rocev2_opcode::write_middle;
+}
+
 struct bth_format {
   static constexpr std::size_t size = 12;
   using opcode = be_field<0, 1>;
@@ -258,7 +264,9 @@ constexpr result<std::uint32_t> rocev2_icrc(std::span<const std::byte> ip_to_pad
 // and checksum are derived. errc::out_of_range when a 24-bit field (QP, PSN, MSN) overflows
 // or the frame exceeds one IPv4 datagram; errc::malformed when the payload does not suit the
 // opcode (atomics and ACKs carry none; a WRITE only's DMA length is its payload's size, a
-// WRITE first's is at least that); errc::unsupported for an unknown opcode;
+// WRITE first's is at least that; a WRITE first or middle carries whole 4-byte words, since
+// IBA allows a pad only in a message's last packet and receivers such as rxe drop others);
+// errc::unsupported for an unknown opcode;
 // errc::truncated when `out` is too small.
 constexpr result<std::size_t> write_rocev2_frame(std::span<std::byte> out,
                                                  const net::udp_endpoints& ep,
@@ -275,6 +283,7 @@ constexpr result<std::size_t> write_rocev2_frame(std::span<std::byte> out,
   if (m.opcode == rocev2_opcode::write_first && m.reth.dma_length < m.payload.size()) {
     return errc::malformed;
   }
+  if (continues_message(m.opcode) && m.payload.size() % 4 != 0) return errc::malformed;
   const std::size_t message_size = rocev2_message_size(m);
   if (message_size > 0xFFFF - net::ipv4_format::size - net::udp_format::size) {
     return errc::out_of_range;
@@ -434,6 +443,7 @@ constexpr result<rocev2_frame> parse_rocev2_frame(std::span<const std::byte> fra
   if (m.opcode == rocev2_opcode::write_first && m.reth.dma_length < m.payload.size()) {
     return errc::malformed;
   }
+  if (continues_message(m.opcode) && out.pad != 0) return errc::malformed;
 
   const auto ip_to_icrc = udp->ip.bytes().first(udp->ip.bytes().size() - rocev2_icrc_size);
   const auto icrc_bytes = rest.subspan(rest.size() - rocev2_icrc_size);
