@@ -7,6 +7,7 @@ int main() {
   tour::core_section();
   tour::workload_section();
   tour::sketch_section();
+  tour::telemetry_section();
   std::printf("\ntour complete\n");
   return 0;
 }

@@ -12,5 +12,6 @@ inline void heading(const char* area, const char* what) {
 void core_section();
 void workload_section();
 void sketch_section();
+void telemetry_section();
 
 }  // namespace tour
