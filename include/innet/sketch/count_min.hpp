@@ -194,21 +194,11 @@ class count_min {
   // The sketch at width / 2^halvings: column c of the result is the sum of columns
   // [c * 2^halvings, (c + 1) * 2^halvings) of each row. width must be divisible by 2^halvings.
   absl::StatusOr<count_min> fold(u32 halvings) const {
-    if (halvings >= 32 || shape_.width % (u32{1} << halvings) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("count_min::fold: width ", shape_.width,
-                                                     " is not divisible by 2^", halvings));
-    }
-    const u32 block = u32{1} << halvings;
+    if (absl::Status s = detail::check_foldable("count_min::fold", shape_.width, halvings); !s.ok())
+      return s;
     count_min folded(shape_.depth, shape_.width >> halvings, seed_, rule_);
     folded.total_weight_ = total_weight_;
-    for (usize i = 0; i < folded.counters_.size(); ++i) {
-      // Rows stay aligned: shape_.width = folded width * block, so block i of the flat array is
-      // column i % folded width of row i / folded width.
-      Counter sum = 0;
-      for (u32 j = 0; j < block; ++j)
-        sum = detail::wrapping_add(sum, counters_[i * block + j]);
-      folded.counters_[i] = sum;
-    }
+    detail::fold_counters<Counter>(counters_, folded.counters_, u32{1} << halvings);
     return folded;
   }
 

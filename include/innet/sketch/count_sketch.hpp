@@ -258,19 +258,12 @@ class count_sketch {
 
   // The sketch at width / 2^halvings (sum of blocks of 2^halvings adjacent columns).
   absl::StatusOr<count_sketch> fold(u32 halvings) const {
-    if (halvings >= 32 || shape_.width % (u32{1} << halvings) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("count_sketch::fold: width ", shape_.width,
-                                                     " is not divisible by 2^", halvings));
-    }
-    const u32 block = u32{1} << halvings;
+    if (absl::Status s = detail::check_foldable("count_sketch::fold", shape_.width, halvings);
+        !s.ok())
+      return s;
     count_sketch folded(shape_.depth, shape_.width >> halvings, seed_);
     folded.total_weight_ = total_weight_;
-    for (usize i = 0; i < folded.counters_.size(); ++i) {
-      Counter sum = 0;
-      for (u32 j = 0; j < block; ++j)
-        sum = detail::wrapping_add(sum, counters_[i * block + j]);
-      folded.counters_[i] = sum;
-    }
+    detail::fold_counters<Counter>(counters_, folded.counters_, u32{1} << halvings);
     return folded;
   }
 

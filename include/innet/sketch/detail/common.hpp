@@ -58,6 +58,29 @@ inline absl::Status check_dimensions(absl::string_view who, u32 depth, u32 width
   return absl::OkStatus();
 }
 
+// fold(halvings)'s precondition, for every counter sketch: 2^halvings must divide the width.
+inline absl::Status check_foldable(absl::string_view who, u32 width, u32 halvings) {
+  if (halvings >= 32 || width % (u32{1} << halvings) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(who, ": width ", width, " is not divisible by 2^", halvings));
+  }
+  return absl::OkStatus();
+}
+
+// out[i] = the wrapping sum of in[i * block, (i + 1) * block). On row-major counters whose width
+// is out's width times block, this adds blocks of adjacent columns within each row (rows stay
+// aligned), which is fold: because index(w / 2) == index(w) >> 1, the result equals the sketch
+// built directly at the narrower width.
+template <class Counter>
+void fold_counters(std::span<const Counter> in, std::span<Counter> out, u32 block) noexcept {
+  for (usize i = 0; i < out.size(); ++i) {
+    Counter sum = 0;
+    for (u32 j = 0; j < block; ++j)
+      sum = wrapping_add(sum, in[i * block + j]);
+    out[i] = sum;
+  }
+}
+
 // log2(width) for a power-of-two width >= 2, else 0 (the general multiply-shift path).
 constexpr unsigned pow2_bits(u32 width) noexcept {
   return width >= 2 && std::has_single_bit(width) ? static_cast<unsigned>(std::countr_zero(width))
